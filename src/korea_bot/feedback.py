@@ -1,0 +1,66 @@
+"""Feedback from 👍/👎 buttons: one JSON object per line, readable back as labelled data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .models import Passage
+
+VOTES = ("up", "down")
+_lock = threading.Lock()
+
+
+def hash_user(user_id: int | str) -> str:
+    """The sha256 hex digest of a user id (the raw id is never stored)."""
+    return hashlib.sha256(str(user_id).encode("utf-8")).hexdigest()
+
+
+def record(
+    question: str, vote: str, passages: Sequence[Passage], index_version: str, user_id: int | str
+) -> dict:
+    """Build one feedback record."""
+    if vote not in VOTES:
+        raise ValueError(f"vote must be one of {VOTES}, not {vote!r}")
+    return {
+        "question": question,
+        "vote": vote,
+        "passages": [
+            {"source": p.source, "start": p.start, "end": p.end, "rank": p.rank, "chunk_id": p.chunk_id}
+            for p in passages
+        ],
+        "index_version": index_version,
+        "user": hash_user(user_id),
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def append(path: Path, entry: dict) -> None:
+    """Append one record as a single JSON line, flushed and fsynced, safe across threads."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+    with _lock, path.open("a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read(path: Path) -> Iterator[dict]:
+    """Yield the valid records of a feedback file, skipping blank or damaged lines."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and entry.get("vote") in VOTES and "question" in entry:
+                yield entry
