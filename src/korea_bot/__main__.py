@@ -1,0 +1,5 @@
+"""`python -m korea_bot`: the same as the korea-bot command."""
+
+from .cli import entry
+
+entry()

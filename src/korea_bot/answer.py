@@ -1,0 +1,83 @@
+"""Turn an Answer into plain text for a terminal, Markdown, or the `ask --json` object."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from .models import Answer, Passage
+
+BOLD, RESET = "\033[1m", "\033[0m"
+
+
+def citation(p: Passage) -> str:
+    """`Title — ¶12` (or `— p. 3, ¶12` for PDFs)."""
+    where = f"p. {p.page}, ¶{p.paragraph}" if p.page else f"¶{p.paragraph}"
+    return f"{p.title} — {where}"
+
+
+def to_dict(answer: Answer) -> dict:
+    """The JSON contract of `ask --json` (see DESIGN.md)."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "index_version": answer.index_version,
+        "took_ms": answer.took_ms,
+        "passages": [
+            {
+                "rank": p.rank,
+                "source": p.source,
+                "title": p.title,
+                "url": p.url,
+                "paragraph": p.paragraph,
+                "page": p.page,
+                "start": p.start,
+                "end": p.end,
+                "highlight": list(p.highlight),
+                "score": p.score,
+                "text": p.text,
+            }
+            for p in answer.passages
+        ],
+    }
+
+
+def to_json(answer: Answer) -> str:
+    """One line of JSON."""
+    return json.dumps(to_dict(answer), ensure_ascii=False)
+
+
+def _marked(p: Passage, before: str, after: str) -> str:
+    """The passage text with the highlighted sentence wrapped in markers."""
+    hs, he = p.highlight[0] - p.start, p.highlight[1] - p.start
+    return p.text[:hs] + before + p.text[hs:he] + after + p.text[he:]
+
+
+def to_text(answer: Answer, color: bool = False, width: int = 100) -> str:
+    """A readable terminal rendering: each quote with its citation, the best sentence in bold."""
+    lines = [f"Q: {answer.question}", ""]
+    if not answer.answered:
+        lines.append(answer.message or "No supporting passage found.")
+        return "\n".join(lines)
+    for p in answer.passages:
+        lines.append(f"[{p.rank}] {citation(p)}  ({p.source}, score {p.score:.2f})")
+        if p.url:
+            lines.append(f"    {p.url}")
+        body = _marked(p, BOLD, RESET) if color else _marked(p, "**", "**")
+        for para in body.split("\n"):
+            lines.extend(textwrap.wrap(para, width=width, initial_indent="    ", subsequent_indent="    ") or [""])
+        lines.append("")
+    lines.append(f"index {answer.index_version} · {answer.took_ms:.0f} ms")
+    return "\n".join(lines)
+
+
+def to_markdown(answer: Answer) -> str:
+    """Markdown: a block quote per passage with the best sentence in bold and a linked citation."""
+    if not answer.answered:
+        return f"> {answer.question}\n\n{answer.message or 'No supporting passage found.'}"
+    parts = []
+    for p in answer.passages:
+        quote = "\n".join("> " + line for line in _marked(p, "**", "**").split("\n"))
+        cite = f"[{citation(p)}]({p.url})" if p.url else citation(p)
+        parts.append(f"{quote}\n\n[{p.rank}] {cite}")
+    return "\n\n".join(parts)

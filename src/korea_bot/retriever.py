@@ -1,0 +1,130 @@
+"""Hybrid retrieval: dense + BM25 fused, near-duplicates collapsed, abstain threshold, best-sentence highlight."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embedding import Embedder
+from .index import LoadedIndex
+from .models import Chunk, Passage
+from .vectors import search as ann_search
+
+_TOKEN = re.compile(r"\w+", re.U)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Knobs of the ranking; the defaults are tuned on ../shared/eval (see docs/EVALUATION.md)."""
+
+    dense_weight: float = 0.5
+    candidates: int = 100
+    min_score: float = 0.3
+    dedupe_jaccard: float = 0.7
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked candidate before it becomes a Passage."""
+
+    row: int
+    score: float
+    dense: float
+    keyword: float
+
+
+def rank(index: LoadedIndex, query_vec: np.ndarray, question: str, cfg: RetrievalSettings) -> list[Hit]:
+    """All candidates from both retrievers, scored by the fused score, best first, near-duplicates removed."""
+    n = len(index.chunks)
+    if n == 0:
+        return []
+    _dense_scores, dense_ids = ann_search(index.ann, query_vec, cfg.candidates)
+    kw_all = index.keyword.scores(question)
+    kw_ids = np.zeros(0, dtype=np.int64)
+    if kw_all.size and float(kw_all.max()) > 0:
+        take = min(cfg.candidates, n)
+        kw_ids = np.argpartition(-kw_all, take - 1)[:take] if take < n else np.arange(n)
+        kw_ids = kw_ids[kw_all[kw_ids] > 0]
+    rows = np.unique(np.concatenate([dense_ids.astype(np.int64), kw_ids.astype(np.int64)]))
+    dense = np.asarray(index.vectors[rows], dtype=np.float32) @ query_vec.astype(np.float32)
+    kw = kw_all[rows] if kw_all.size else np.zeros(len(rows), np.float32)
+    kw_max = float(kw.max()) if kw.size else 0.0
+    kw_norm = kw / kw_max if kw_max > 0 else np.zeros_like(kw)
+    fused = cfg.dense_weight * dense + (1.0 - cfg.dense_weight) * kw_norm * max(float(dense.max()), 0.0)
+    order = np.argsort(-fused, kind="stable")
+    hits = [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(kw_norm[i])) for i in order]
+    return collapse(index.chunks, hits, cfg.dedupe_jaccard)
+
+
+def collapse(chunks: list[Chunk], hits: list[Hit], jaccard: float) -> list[Hit]:
+    """Drop hits overlapping a better hit of the same source, or nearly repeating its words."""
+    kept: list[Hit] = []
+    spans: dict[str, list[tuple[int, int]]] = {}
+    words: list[set[str]] = []
+    for hit in hits:
+        c = chunks[hit.row]
+        if any(c.start < e and s < c.end for s, e in spans.get(c.source, ())):
+            continue
+        bag = set(_TOKEN.findall(c.text.lower()))
+        if any(len(bag & other) >= jaccard * max(1, len(bag | other)) for other in words):
+            continue
+        kept.append(hit)
+        spans.setdefault(c.source, []).append((c.start, c.end))
+        words.append(bag)
+    return kept
+
+
+def supported(hits: list[Hit], cfg: RetrievalSettings) -> bool:
+    """Whether the best hit is similar enough to the question to quote at all."""
+    return bool(hits) and hits[0].dense >= cfg.min_score
+
+
+def highlight(chunk: Chunk, query_vec: np.ndarray, sent_vecs: np.ndarray, question: str) -> tuple[int, int]:
+    """The sentence of the chunk closest to the question (meaning first, shared words second)."""
+    sentences = chunk.sentences or ((chunk.start, chunk.end),)
+    if len(sentences) == 1:
+        return sentences[0]
+    q_words = {w for w in _TOKEN.findall(question.lower()) if len(w) > 3}
+    best, best_score = sentences[0], -9.0
+    for (s, e), vec in zip(sentences, sent_vecs, strict=True):
+        words = set(_TOKEN.findall(chunk.text[s - chunk.start : e - chunk.start].lower()))
+        overlap = len(q_words & words) / max(1, len(q_words))
+        score = float(vec @ query_vec) + 0.3 * overlap
+        if score > best_score:
+            best, best_score = (s, e), score
+    return best
+
+
+def to_passages(
+    index: LoadedIndex, hits: list[Hit], query_vec: np.ndarray, question: str, embedder: Embedder, first_rank: int = 1
+) -> list[Passage]:
+    """Turn hits into Passages with citation data and a highlighted sentence."""
+    chunks = [index.chunks[h.row] for h in hits]
+    sent_texts = [c.text[s - c.start : e - c.start] for c in chunks for s, e in c.sentences if len(c.sentences) > 1]
+    sent_vecs = embedder.embed(sent_texts) if sent_texts else np.zeros((0, len(query_vec)), np.float32)
+    out: list[Passage] = []
+    pos = 0
+    for offset, (hit, c) in enumerate(zip(hits, chunks, strict=True)):
+        count = len(c.sentences) if len(c.sentences) > 1 else 0
+        span = highlight(c, query_vec, sent_vecs[pos : pos + count], question)
+        pos += count
+        doc = index.documents.get(c.source, {})
+        out.append(
+            Passage(
+                rank=first_rank + offset,
+                source=c.source,
+                title=doc.get("title") or c.source,
+                url=doc.get("url"),
+                paragraph=c.paragraph,
+                start=c.start,
+                end=c.end,
+                highlight=span,
+                score=round(hit.score, 4),
+                text=c.text,
+                page=c.page,
+                chunk_id=hit.row,
+            )
+        )
+    return out

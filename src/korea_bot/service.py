@@ -1,0 +1,230 @@
+"""The one place that wires the core together: holds the live index, answers questions, rebuilds and swaps."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from .chunking import ChunkSettings
+from .config import Settings
+from .embedding import Embedder, make_embedder
+from .index import LoadedIndex, build_index, load_index
+from .models import Answer, BuildReport, Chunk, IndexStats, Passage
+from .retriever import RetrievalSettings, rank, supported, to_passages
+from .sources import discover, file_hash, read_bytes, safe_relative
+from .store import current_version
+
+log = logging.getLogger(__name__)
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
+
+
+class BadQuestion(ValueError):
+    """A question that cannot be searched; str() is a message for the user."""
+
+
+class IndexMismatch(Exception):
+    """The index on disk was built with another model or dimension than the one configured."""
+
+
+def clean_question(text: str | None, max_chars: int) -> str:
+    """Normalise a question, or raise BadQuestion with a clear message."""
+    if text is None:
+        raise BadQuestion("Please ask a question.")
+    if len(text) > max_chars * 4:
+        raise BadQuestion(f"That question is {len(text):,} characters long; please keep it under {max_chars}.")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        raise BadQuestion("Please ask a question: the text was empty.")
+    if len(text) > max_chars:
+        raise BadQuestion(f"That question is {len(text):,} characters long; please keep it under {max_chars}.")
+    if not re.search(r"\w", text):
+        raise BadQuestion("I could not find any words in that question.")
+    return text
+
+
+class Service:
+    """Answers questions from the live index and rebuilds / reloads it safely."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        """Keep the settings; the embedder and index are loaded on first use."""
+        self.settings = settings
+        self._embedder = embedder
+        self._index: LoadedIndex | None = None
+        self._swap = threading.Lock()
+        self._build = threading.Lock()
+        self.retrieval = RetrievalSettings(min_score=settings.min_score)
+        self.chunking = ChunkSettings(
+            max_chars=settings.max_passage_chars, target_chars=min(360, settings.max_passage_chars)
+        )
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder, built on first use."""
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.model)
+        return self._embedder
+
+    @property
+    def index(self) -> LoadedIndex:
+        """The live index (loaded on first use)."""
+        if self._index is None:
+            self._set(self._load())
+        assert self._index is not None
+        return self._index
+
+    @property
+    def version(self) -> str:
+        """The live index version."""
+        return self.index.version
+
+    def _load(self) -> LoadedIndex:
+        """Load the index from disk and check it matches the configured model."""
+        loaded = load_index(self.settings.index_dir)
+        self._check_model(loaded)
+        return loaded
+
+    def _check_model(self, loaded: LoadedIndex) -> None:
+        """Refuse an index built with another model or dimension."""
+        emb = self.embedder
+        if loaded.manifest.get("model") != emb.name or loaded.manifest.get("dim") != emb.dim:
+            raise IndexMismatch(
+                f"the index in {self.settings.index_dir} was built with model {loaded.manifest.get('model')!r} "
+                f"(dimension {loaded.manifest.get('dim')}), but the configured model is {emb.name!r} "
+                f"(dimension {emb.dim}): run `korea-bot index --full` to rebuild it"
+            )
+
+    def _set(self, loaded: LoadedIndex) -> None:
+        """Swap in a new live index; questions in flight keep their own reference to the old one."""
+        with self._swap:
+            self._index = loaded
+
+    def is_stale(self) -> bool:
+        """True when the index is missing or the sources differ from what it was built from."""
+        if current_version(self.settings.index_dir) is None:
+            return True
+        try:
+            files = self.index.manifest["files"]
+        except IndexMismatch:
+            return True
+        root = self.settings.sources_dir
+        names = discover(root)
+        if set(names) != set(files):
+            return True
+        return any(file_hash(read_bytes(root, n)) != files[n]["sha256"] for n in names)
+
+    def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> BuildReport | None:
+        """Build or update the index when it is missing or stale, then load it; None if it was current."""
+        if not self.is_stale() and self._index is not None:
+            return None
+        return self.reindex(progress=progress)
+
+    def reindex(self, full: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        """Rebuild incrementally (or fully), then swap the new version in."""
+        with self._build:
+            report = build_index(
+                self.settings.sources_dir,
+                self.settings.index_dir,
+                self.embedder,
+                self.chunking,
+                full=full,
+                batch_size=self.settings.batch_size,
+                progress=progress,
+            )
+            if self._index is None or self._index.version != report.version:
+                self._set(self._load())
+        return report
+
+    def reload_if_changed(self) -> bool:
+        """Pick up a version published by another process; keep serving the old one if it is unusable."""
+        live = current_version(self.settings.index_dir)
+        if live is None or (self._index is not None and self._index.version == live):
+            return False
+        try:
+            self._set(self._load())
+        except Exception as exc:
+            log.error("new index version %s not loaded, still serving the previous one: %s", live, exc)
+            return False
+        log.info("now serving index version %s", self.version)
+        return True
+
+    def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
+        """Answer one question with up to top_k verbatim passages (after `offset` better ones)."""
+        started = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        k = top_k or self.settings.top_k
+        index = self.index
+        qvec = self.embedder.embed([text])[0]
+        hits = rank(index, qvec, text, self.retrieval)
+        ok = supported(hits, self.retrieval)
+        chosen = hits[offset : offset + k] if ok else []
+        passages = to_passages(index, chosen, qvec, text, self.embedder, first_rank=offset + 1)
+        took = (time.perf_counter() - started) * 1000
+        return Answer(text, ok, tuple(passages), index.version, round(took, 1), "" if ok else NO_SUPPORT)
+
+    def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
+        """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
+        text = clean_question(question, self.settings.max_question_chars)
+        index = self.index
+        qvec = self.embedder.embed([text])[0]
+        hits = rank(index, qvec, text, self.retrieval)
+        return supported(hits, self.retrieval), [
+            (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
+        ]
+
+    def stats(self) -> IndexStats:
+        """What the live index holds."""
+        index = self.index
+        files = index.manifest["files"]
+        docs = tuple((src, meta.get("title", src), int(meta.get("passages", 0))) for src, meta in sorted(files.items()))
+        return IndexStats(
+            index.version, index.manifest.get("built_at", ""), index.manifest.get("model", ""), docs, len(index.chunks)
+        )
+
+    def context(self, source: str, start: int, end: int) -> Passage:
+        """The whole paragraph around [start, end) of a source, verbatim, with that range highlighted."""
+        index = self.index
+        safe_relative(source)
+        doc = index.documents.get(source)
+        if doc is None:
+            raise KeyError(f"{source} is not in index {index.version}")
+        rows = [c for c in index.chunks if c.source == source and c.start <= start < c.end]
+        if not rows:
+            raise KeyError(f"no passage of {source} covers offset {start}")
+        para = rows[0].paragraph
+        same = [c for c in index.chunks if c.source == source and c.paragraph == para]
+        p_start, p_end = min(c.start for c in same), max(c.end for c in same)
+        text = doc["text"][p_start:p_end]
+        return Passage(
+            1,
+            source,
+            doc.get("title") or source,
+            doc.get("url"),
+            para,
+            p_start,
+            p_end,
+            (max(start, p_start), min(end, p_end)),
+            1.0,
+            text,
+            rows[0].page,
+        )
+
+
+def default_service(settings: Settings) -> Service:
+    """A Service for the given settings (the real embedder, built lazily)."""
+    return Service(settings)
+
+
+def relative_to_cwd(path: Path) -> str:
+    """A path shown relative to the current folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

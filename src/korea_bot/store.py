@@ -1,0 +1,167 @@
+"""On-disk plumbing for index versions: fsync'd writes, checksums, the CURRENT pointer and the build lock."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+LOCK = ".build.lock"
+
+
+class IndexCorrupt(Exception):
+    """An index version on disk is missing, damaged or incompatible; the message names the file."""
+
+
+class BuildLocked(Exception):
+    """Another process is building this index right now."""
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry so renames inside it survive a crash."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file and folder under path to disk."""
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(folder: Path, skip: str = "manifest.json") -> dict[str, str]:
+    """Checksums of every file under folder (relative names), except the manifest itself."""
+    out: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and rel != skip:
+            out[rel] = sha256_file(path)
+    return out
+
+
+def verify_checksums(folder: Path, expected: dict[str, str]) -> None:
+    """Raise IndexCorrupt naming the first file that is missing or whose checksum differs."""
+    for rel, digest in expected.items():
+        path = folder / rel
+        if not path.is_file():
+            raise IndexCorrupt(f"{path}: missing from the index")
+        if sha256_file(path) != digest:
+            raise IndexCorrupt(f"{path}: checksum mismatch (truncated or modified)")
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write JSON as UTF-8."""
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def read_json(path: Path) -> dict:
+    """Read a JSON object, raising IndexCorrupt with the file name on any problem."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorrupt(f"{path}: unreadable ({exc})") from None
+    if not isinstance(data, dict):
+        raise IndexCorrupt(f"{path}: not a JSON object")
+    return data
+
+
+def current_version(index_dir: Path) -> str | None:
+    """The version the CURRENT pointer names, or None when there is no index yet."""
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{index_dir / CURRENT}: unreadable ({exc})") from None
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"{index_dir / CURRENT}: does not name a version")
+    return name
+
+
+def publish(index_dir: Path, staged: Path, version: str) -> Path:
+    """Move a fully written staging folder into place and switch CURRENT to it atomically."""
+    fsync_tree(staged)
+    final = index_dir / VERSIONS / version
+    os.replace(staged, final)
+    fsync_dir(final.parent)
+    tmp = index_dir / f".{CURRENT}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    fsync_dir(index_dir)
+    return final
+
+
+def list_versions(index_dir: Path) -> list[str]:
+    """Published version names, newest first."""
+    folder = index_dir / VERSIONS
+    if not folder.is_dir():
+        return []
+    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+
+
+def cleanup(index_dir: Path, keep: int = 2) -> None:
+    """Remove staging leftovers and all but the newest `keep` versions (the live one always stays)."""
+    live = current_version(index_dir)
+    folder = index_dir / VERSIONS
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.name.startswith(".tmp-"):
+            shutil.rmtree(path, ignore_errors=True)
+    for name in list_versions(index_dir)[keep:]:
+        if name != live:
+            shutil.rmtree(folder / name, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock on the index folder for the duration of a build."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                raise BuildLocked(
+                    f"another build of {index_dir} is running (pid {holder}); wait for it to finish"
+                ) from None
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
