@@ -487,3 +487,192 @@ def test_compose_offers_an_optional_watching_indexer(compose) -> None:
     bot_vols, idx_vols = _volumes(compose["services"]["bot"]), _volumes(indexer)
     assert bot_vols == idx_vols, "the indexer must see the same sources and index as the bot"
     assert not indexer.get("secrets"), "the indexer does not need the Discord token"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# What the image runs, run on the host with the image's environment (paths under /app and /tmp remapped).
+
+QUESTION = "What can Russia do about the Korean crisis?"
+
+
+def korea_bot() -> str:
+    """The `korea-bot` console script of the Python running the tests (the image puts /opt/venv/bin first)."""
+    script = Path(sys.executable).with_name("korea-bot")
+    assert script.exists(), f"{script} missing: install the package (pip install -e .)"
+    return str(script)
+
+
+def image_env(root: Path, final_stage: list[Instruction], **extra: str) -> dict[str, str]:
+    """The runtime stage's ENV with /app and /tmp moved under `root`, the fast fake embedder, no KOREA_BOT_* leaks."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOREA_BOT_")}
+    for key, value in stage_env(final_stage).items():
+        if key == "PATH":
+            continue
+        for prefix in ("/app", "/tmp"):
+            if value == prefix or value.startswith(prefix + "/"):
+                value = str(root / prefix.lstrip("/")) + value[len(prefix) :]
+                break
+        env[key] = value
+    env.update(KOREA_BOT_MODEL="hash:64", HOME="/nonexistent", **extra)
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path, as_user: list[str] | None = None,
+            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run `korea-bot ARGS` (optionally through a privilege-dropping prefix) and capture its output."""
+    return subprocess.run([*(as_user or []), korea_bot(), *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_health_is_0_with_a_fresh_heartbeat_and_1_when_stale_or_missing(tmp_path: Path, final_stage) -> None:
+    from korea_bot import heartbeat
+
+    env = image_env(tmp_path, final_stage, KOREA_BOT_HEARTBEAT_MAX_AGE="60")
+    beat = Path(env["KOREA_BOT_HEARTBEAT_FILE"])
+    assert beat == tmp_path / "tmp" / "korea_bot.heartbeat"
+
+    missing = run_cli(["health"], env, tmp_path)
+    assert missing.returncode == 1, missing
+    assert "no heartbeat" in missing.stdout
+
+    heartbeat.touch(beat)
+    fresh = run_cli(["health"], env, tmp_path)
+    assert fresh.returncode == 0, fresh
+    assert fresh.stdout.startswith("healthy")
+
+    old = beat.stat().st_mtime - 3600
+    os.utime(beat, (old, old))
+    stale = run_cli(["health"], env, tmp_path)
+    assert stale.returncode == 1, stale
+    assert "old" in stale.stdout
+
+
+def _bake(root: Path, env: dict[str, str]) -> str:
+    """Do what the builder stage does: copy the bundled texts and index them. Returns the baked version."""
+    sources = Path(env["KOREA_BOT_SOURCES_DIR"])
+    shutil.copytree(ROOT / "docs_index" / "sources", sources)
+    proc = run_cli(["index"], env, root)
+    assert proc.returncode == 0, proc.stderr
+    from korea_bot.store import current_version
+
+    version = current_version(Path(env["KOREA_BOT_INDEX_DIR"]))
+    assert version
+    return version
+
+
+def test_start_up_refreshes_the_index_incrementally_when_mounted_sources_changed(tmp_path: Path,
+                                                                                  final_stage) -> None:
+    from korea_bot.config import load_settings
+    from korea_bot.service import Service
+    from korea_bot.store import current_version
+
+    env = image_env(tmp_path, final_stage)
+    baked = _bake(tmp_path, env)
+    sources, index_dir = Path(env["KOREA_BOT_SOURCES_DIR"]), Path(env["KOREA_BOT_INDEX_DIR"])
+    settings = load_settings(sources_dir=sources, index_dir=index_dir, model="hash:64")
+
+    # Unchanged mount: nothing to do, the baked version keeps serving.
+    assert Service(settings).ensure_index() is None or current_version(index_dir) == baked
+    assert current_version(index_dir) == baked
+
+    # The admin mounts a folder with one more text and one edited text.
+    (sources / "added").mkdir()
+    (sources / "added" / "note.txt").write_text("Pyongyang and Moscow signed a treaty.\n", encoding="utf-8")
+    seed = next((sources / "seed").glob("*.txt"))
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nA closing line added by the admin.\n", encoding="utf-8")
+    (sources / "kept.md").write_text("# Kept\n\nThis text was here before.\n", encoding="utf-8")
+
+    service = Service(settings)
+    assert service.is_stale()
+    report = service.ensure_index()
+    assert report is not None
+    assert "added/note.txt" in report.added and "kept.md" in report.added
+    assert f"seed/{seed.name}" in report.changed
+    assert not report.full, f"expected an incremental update, got a full rebuild: {report.reason}"
+    assert current_version(index_dir) not in (None, baked)
+    assert service.version == current_version(index_dir)
+    assert not service.is_stale()
+
+    # Only what changed is re-embedded on the next change.
+    (sources / "added" / "note.txt").write_text("Pyongyang and Moscow signed two treaties.\n", encoding="utf-8")
+    again = Service(settings).ensure_index()
+    assert again is not None and again.changed == ("added/note.txt",)
+    assert {"kept.md", f"seed/{seed.name}"} <= set(again.kept)
+    assert again.embedded < again.passages
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int, str]]:
+    """(mode, mtime_ns, sha256) of everything under `folder`, folders included."""
+    import hashlib
+
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        st = path.stat()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        out[str(path.relative_to(folder))] = (st.st_mode, st.st_mtime_ns, digest)
+    return out
+
+
+NOBODY = 65534
+
+
+def _drop_privileges() -> list[str]:
+    """A command prefix that runs as uid/gid 65534 with no supplementary groups (needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to an unprivileged user (CI runs as root)")
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+    runuser = shutil.which("runuser")
+    if not runuser:
+        pytest.skip("neither setpriv nor runuser is installed")
+    return [runuser, "-u", "nobody", "--"]
+
+
+def test_unprivileged_user_can_index_and_ask_with_read_only_sources(final_stage) -> None:
+    import tempfile
+
+    prefix = _drop_privileges()
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import korea_bot.cli"], capture_output=True,
+                           text=True, timeout=120, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"the test interpreter is not readable by uid {NOBODY}: {probe.stderr.strip()[-200:]}")
+    root = Path(tempfile.mkdtemp(prefix="korea-bot-nonroot-"))
+    try:
+        root.chmod(0o755)
+        env = image_env(root, final_stage, KOREA_BOT_MIN_SCORE="-1")
+        sources, index_dir = Path(env["KOREA_BOT_SOURCES_DIR"]), Path(env["KOREA_BOT_INDEX_DIR"])
+        # As in the image: sources root-owned and read-only; index, data and /tmp writable by the bot user.
+        shutil.copytree(ROOT / "docs_index" / "sources", sources)
+        for path in [sources, *sources.rglob("*")]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        for parent in sources.parents:
+            if parent == root:
+                break
+            parent.chmod(0o755)
+        for folder in (index_dir, root / "app" / "data"):
+            folder.mkdir(parents=True)
+            os.chown(folder, NOBODY, NOBODY)
+        (root / "tmp").mkdir(exist_ok=True)
+        (root / "tmp").chmod(0o1777)
+        before = _snapshot(sources)
+
+        built = run_cli(["index"], env, root / "app", as_user=prefix)
+        assert built.returncode == 0, built.stderr
+        assert "added" in built.stdout
+        asked = run_cli(["ask", "--json", QUESTION], env, root / "app", as_user=prefix)
+        assert asked.returncode == 0, asked.stderr
+        answer = json.loads(asked.stdout.splitlines()[0])
+        assert answer["passages"], answer
+        for passage in answer["passages"]:
+            text = (sources / passage["source"]).read_text(encoding="utf-8")
+            assert text[passage["start"] : passage["end"]] == passage["text"]
+
+        assert _snapshot(sources) == before, "something was written into the sources folder"
+        owners = {p.stat().st_uid for p in index_dir.rglob("*")}
+        assert owners == {NOBODY}, f"index files owned by {owners}"
+    finally:
+        for path in [root, *root.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(root, ignore_errors=True)
