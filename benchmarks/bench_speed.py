@@ -1,0 +1,187 @@
+"""Speed benchmark: build vs raw encode throughput, ask latency at 1k-1M passages, ANN recall, cold start, memory.
+
+Run (from the repository root, venv active; the whole run takes ~30 min and ~10 GB RAM at 1M passages):
+
+    nice -n 10 python benchmarks/bench_speed.py                                 # everything
+    nice -n 10 python benchmarks/bench_speed.py --only build,cold               # a subset
+    nice -n 10 python benchmarks/bench_speed.py --only latency --sizes 1000,10000
+
+Sections (results merged into benchmarks/results/speed.json):
+- build: `build_index(full=True)` on the bundled article + 35 Wikipedia articles, against `model.encode` of exactly
+  the passages it embeds (same batch size), alternated `--repeats` times in one run; ratio = encode s / build s.
+- latency: Service.ask (the whole in-process path: clean, embed the question, FAISS + BM25, fuse, highlight) at each
+  size, on semi-synthetic indexes (synthetic.py: the real Wikipedia passages repeated, their real vectors plus noise,
+  a real BM25 index over the repeated texts, the FAISS index chosen by vectors.build_ann); plus rank-only, ANN-only
+  and BM25-only times, resident memory, and for HNSW sizes recall@10 against exact search with an efSearch sweep.
+- cold: `korea-bot ask --json` in a fresh process on an existing index: time to the first answer line; peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from bench_quality import RESULTS, git_commit
+from quality_core import ROOT, SHARED, make_service, prepare
+from scale import measure_size
+
+from korea_bot.embedding import make_embedder
+from korea_bot.evaluation import load_eval
+from korea_bot.index import embed_text
+
+SECTIONS = ("build", "latency", "cold")
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def questions(shared: Path, n: int = 200) -> list[str]:
+    """Real questions: the seed dev set, the NQ Korea sets, then SQuAD questions up to n."""
+    out = [i.question for i in load_eval(shared / "eval" / "seed_dev.jsonl").items]
+    for f in sorted((shared / "eval" / "nq-korea").glob("*.jsonl")):
+        out += [i.question for i in load_eval(f).items]
+    out += [i.question for i in load_eval(shared / "eval" / "squad2-half" / "questions.jsonl").items]
+    return list(dict.fromkeys(out))[:n]
+
+
+def bench_build(embedder, model: str, work: Path, repeats: int) -> dict:  # type: ignore[no-untyped-def]
+    """Full builds alternated with raw model.encode of the same passage texts."""
+    ds = prepare("seed+wiki", work, model=model)
+    ds.index = work / "speed-build-index"
+    service = make_service(ds, embedder, model)
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        report = service.reindex(full=True)
+        build_s = time.perf_counter() - t0
+        index = service.index
+        texts = [embed_text(index.documents[c.source].get("title", ""), c.text) for c in index.chunks]
+        t0 = time.perf_counter()
+        embedder.model.encode(
+            texts, batch_size=service.settings.batch_size, convert_to_numpy=True, normalize_embeddings=True
+        )
+        encode_s = time.perf_counter() - t0
+        runs.append(
+            {
+                "passages": report.passages,
+                "embedded": report.embedded,
+                "build_seconds": round(build_s, 2),
+                "encode_seconds": round(encode_s, 2),
+                "build_passages_per_s": round(report.passages / build_s, 1),
+                "encode_passages_per_s": round(len(texts) / encode_s, 1),
+                "ratio": round(encode_s / build_s, 3),
+            }
+        )
+        print(f"build: {runs[-1]}", flush=True)
+    ratios = [r["ratio"] for r in runs]
+    return {"corpus": "seed + 35 Wikipedia articles", "runs": runs, "ratio_median": float(np.median(ratios))}
+
+
+def bench_latency(embedder, model: str, work: Path, sizes: list[int], shared: Path) -> dict:  # type: ignore[no-untyped-def]
+    """Service.ask latency and ANN recall on semi-synthetic indexes of each size."""
+    real = make_service(prepare("seed+wiki", work, model=model), embedder, model).index
+    qs = questions(shared)
+    qvecs = embedder.embed(qs)
+    rows = []
+    for n in sizes:
+        row = measure_size(real, n, embedder, qs, qvecs, work)
+        rows.append(row)
+        print(
+            f"latency n={n}: ask p50 {row['ask_ms']['p50']:.1f} ms p95 {row['ask_ms']['p95']:.1f} ms, "
+            f"ann {row['ann']}, recall@10 {row['recall@10']:.3f}, rss {row['rss_mb']:.0f} MiB",
+            flush=True,
+        )
+    return {"base_passages": len(real.chunks), "questions": len(qs), "rows": rows}
+
+
+def bench_cold(model: str, work: Path, runs: int) -> dict:
+    """Fresh `korea-bot ask --json` processes on an existing index: time to first answer and peak memory."""
+    exe = Path(sys.executable).parent / "korea-bot"
+    out = {}
+    for name in ("seed", "seed+wiki"):
+        ds = prepare(name, work, model=model)
+        env = {
+            **os.environ,
+            "KOREA_BOT_SOURCES_DIR": str(ds.sources),
+            "KOREA_BOT_INDEX_DIR": str(ds.index),
+            "KOREA_BOT_MODEL": model,
+        }
+        times, took = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            proc = subprocess.Popen(
+                [str(exe), "ask", "--json", "What did North Korea test on November 29, 2017?"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                text=True,
+            )
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            times.append(time.perf_counter() - t0)
+            _, err = proc.communicate()
+            if proc.returncode != 0 or not line:
+                raise RuntimeError(f"korea-bot ask failed ({proc.returncode}): {err[-500:]}")
+            took.append(json.loads(line)["took_ms"])
+        out[name] = {
+            "first_answer_seconds": {"min": min(times), "median": float(np.median(times)), "runs": times},
+            "ask_took_ms_median": float(np.median(took)),
+        }
+        print(f"cold {name}: {out[name]['first_answer_seconds']}", flush=True)
+    out["peak_rss_mb_child"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections and merge their results into speed.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="corpus sizes for the latency section")
+    parser.add_argument("--repeats", type=int, default=2, help="build/encode alternations")
+    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2")
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--work", type=Path, default=ROOT / ".korea_bot_eval" / "bench")
+    parser.add_argument("--out", type=Path, default=RESULTS / "speed.json")
+    args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    if any(s not in SECTIONS for s in sections):
+        parser.error(f"--only takes a subset of {','.join(SECTIONS)}")
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    embedder = make_embedder(args.model) if {"build", "latency"} & set(sections) else None
+    for section in sections:
+        started = time.perf_counter()
+        if section == "build":
+            data = bench_build(embedder, args.model, args.work, args.repeats)
+        elif section == "latency":
+            sizes = [int(s) for s in args.sizes.split(",")]
+            data = bench_latency(embedder, args.model, args.work, sizes, args.shared)
+        else:
+            data = bench_cold(args.model, args.work, args.cold_runs)
+        data.update(
+            commit=git_commit(),
+            measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            wall_seconds=round(time.perf_counter() - started, 1),
+            peak_rss_mb_self=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        )
+        results[section] = data
+        results["machine"] = {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_end": os.getloadavg(),
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""Core of the quality benchmark: the datasets, the four retrievers, and one metric code for all of them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from peer import LangChainPeer
+
+from korea_bot.config import load_settings
+from korea_bot.embedding import Embedder
+from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
+from korea_bot.index import index_params
+from korea_bot.models import Chunk
+from korea_bot.retriever import collapse
+from korea_bot.service import Service, clean_question
+from korea_bot.store import VERSIONS, current_version, read_json
+from korea_bot.vectors import search as ann_search
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+DATASETS = ("seed", "seed+wiki", "squad", "scifact")
+RETRIEVERS = ("dense", "keyword", "hybrid", "langchain")
+CANDIDATES = 100
+Searcher = Callable[[str, int], tuple[bool, list[tuple[str, Chunk, float]]]]
+
+
+@dataclass
+class Dataset:
+    """A question set, the sources folder it is answered from, and (for corpus sets) source -> document id."""
+
+    name: str
+    evalset: EvalSet
+    sources: Path
+    index: Path
+    doc_ids: dict[str, str]
+
+
+class CachingEmbedder:
+    """Wraps an embedder and remembers single-question vectors, so four retrievers embed each question once."""
+
+    def __init__(self, inner: Embedder) -> None:
+        """Wrap inner."""
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """Embed texts; one-text calls are memoised."""
+        if len(texts) == 1:
+            vec = self._memo.get(texts[0])
+            if vec is None:
+                vec = self._memo[texts[0]] = self.inner.embed(texts, batch_size)[0]
+            return vec[None, :]
+        return self.inner.embed(texts, batch_size, progress)
+
+
+def _sync_tree(files: list[Path], base: Path, target: Path) -> None:
+    """Copy files (paths under base) into target, keeping relative paths, skipping identical ones."""
+    for src in files:
+        dst = target / src.relative_to(base)
+        if dst.exists() and dst.read_bytes() == src.read_bytes():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+
+
+def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | None = None, model: str = "") -> Dataset:
+    """Write the dataset's sources under work/<name>/ (where needed) and load its questions; one index per model."""
+    seed_sources = seed_sources or ROOT / "docs_index" / "sources"
+    folder = work / name.replace("+", "_")
+    index = folder / ("index-" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) if model else "index")
+    if name == "seed":
+        return Dataset(name, load_eval(shared / "eval" / "seed_dev.jsonl"), seed_sources, index, {})
+    if name == "seed+wiki":
+        sources = folder / "sources"
+        _sync_tree(sorted(p for p in seed_sources.rglob("*") if p.is_file()), seed_sources, sources)
+        wiki = shared / "corpus" / "wikipedia-korea-2019"
+        articles = sorted(p for p in wiki.glob("*.txt") if p.name != "SOURCE.txt")
+        _sync_tree(articles, wiki, sources / "wikipedia")
+        return Dataset(name, load_eval(shared / "eval" / "seed_dev.jsonl"), sources, index, {})
+    if name == "squad":
+        evalset = load_eval(shared / "eval" / "squad2-half" / "questions.jsonl")
+    elif name == "scifact":
+        evalset = load_eval(shared / "eval" / "scifact")
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    assert evalset.corpus is not None
+    doc_ids = materialize(evalset.corpus, folder / "sources")
+    return Dataset(name, evalset, folder / "sources", index, doc_ids)
+
+
+def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
+    """Our Service with its default retrieval settings over the dataset, index built (or reused) in place."""
+    settings = load_settings(sources_dir=ds.sources, index_dir=ds.index, model=model)
+    service = Service(settings, embedder=embedder)
+    if current_version(ds.index) is not None:
+        # index.py reuses old passages by file hash even when the model or chunking changed: force a full build then.
+        params = read_json(ds.index / VERSIONS / current_version(ds.index) / "manifest.json").get("params")
+        if params != index_params(embedder, service.chunking):
+            service.reindex(full=True)
+    service.ensure_index()
+    return service
+
+
+class _Hit(NamedTuple):
+    """A candidate row and its score (what retriever.collapse needs)."""
+
+    row: int
+    score: float
+
+
+def _results(service: Service, hits: list[_Hit], k: int) -> list[tuple[str, Chunk, float]]:
+    """Collapse near-duplicates like the hybrid does, then return the top k as (source, chunk, score)."""
+    chunks = service.index.chunks
+    kept = collapse(chunks, hits, service.retrieval.dedupe_jaccard)  # type: ignore[arg-type]
+    return [(chunks[h.row].source, chunks[h.row], h.score) for h in kept[:k]]
+
+
+def dense_searcher(service: Service) -> Searcher:
+    """Dense only: the FAISS index's cosine ranking; abstains under the Service's min_score."""
+
+    def search(question: str, k: int) -> tuple[bool, list[tuple[str, Chunk, float]]]:
+        text = clean_question(question, service.settings.max_question_chars)
+        qvec = service.embedder.embed([text])[0]
+        scores, ids = ann_search(service.index.ann, qvec, max(k, CANDIDATES))
+        out = _results(service, [_Hit(int(i), float(s)) for s, i in zip(scores, ids, strict=True)], k)
+        return bool(out) and out[0][2] >= service.retrieval.min_score, out
+
+    return search
+
+
+def keyword_searcher(service: Service) -> Searcher:
+    """Keyword only: BM25 over the same passages; abstains only when no query word is in the index."""
+
+    def search(question: str, k: int) -> tuple[bool, list[tuple[str, Chunk, float]]]:
+        text = clean_question(question, service.settings.max_question_chars)
+        scores = service.index.keyword.scores(text)
+        if not scores.size or float(scores.max()) <= 0:
+            return False, []
+        take = min(max(k, CANDIDATES), scores.size)
+        top = np.argpartition(-scores, take - 1)[:take] if take < scores.size else np.arange(scores.size)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        out = _results(service, [_Hit(int(i), float(scores[i])) for i in top if scores[i] > 0], k)
+        return bool(out), out
+
+    return search
+
+
+def searchers(service: Service, peer: LangChainPeer) -> dict[str, Searcher]:
+    """The four retrievers, by name, in report order."""
+    return {
+        "dense": dense_searcher(service),
+        "keyword": keyword_searcher(service),
+        "hybrid": service.search,
+        "langchain": peer.search,
+    }
+
+
+def run_dataset(ds: Dataset, embedder: Embedder, model: str, cache: Path | None) -> dict:
+    """Build (or reuse) both indexes and evaluate the four retrievers with evaluation.evaluate."""
+    memo = CachingEmbedder(embedder)
+    started = time.perf_counter()
+    service = make_service(ds, memo, model)
+    built = time.perf_counter()
+    peer = LangChainPeer(ds.sources, memo, cache)
+    peer_built = time.perf_counter()
+    rows: dict[str, dict] = {}
+    for name, search in searchers(service, peer).items():
+        t0 = time.perf_counter()
+        metrics = evaluate(ds.evalset, search, ds.doc_ids)
+        metrics["seconds"] = round(time.perf_counter() - t0, 2)
+        rows[name] = metrics
+    return {
+        "dataset": ds.name,
+        "questions": len(ds.evalset.items),
+        "doc_level": ds.evalset.doc_level,
+        "index_version": service.version,
+        "ann": service.index.manifest.get("ann"),
+        "passages": {"ours": len(service.index.chunks), "langchain": len(peer.chunks)},
+        "mean_chunk_chars": {
+            "ours": float(np.mean([len(c.text) for c in service.index.chunks])),
+            "langchain": float(np.mean([len(c.text) for c in peer.chunks])),
+        },
+        "build_seconds": {"ours": round(built - started, 1), "langchain": round(peer_built - built, 1)},
+        "retrieval_settings": asdict(service.retrieval),
+        "rows": rows,
+    }

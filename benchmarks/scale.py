@@ -1,0 +1,140 @@
+"""Latency and ANN recall at growing corpus sizes, on semi-synthetic indexes served by a real Service."""
+
+from __future__ import annotations
+
+import gc
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+from synthetic import synthetic_index
+
+from korea_bot.config import load_settings
+from korea_bot.embedding import Embedder
+from korea_bot.index import LoadedIndex
+from korea_bot.retriever import rank
+from korea_bot.service import Service
+from korea_bot.vectors import HNSW_EF_SEARCH, describe
+from korea_bot.vectors import search as ann_search
+
+EF_SWEEP = (16, 32, 64, 96, 128, 192, 256)
+
+
+def percentiles(ms: list[float]) -> dict:
+    """p50/p95/mean of a list of milliseconds."""
+    arr = np.asarray(ms, dtype=np.float64)
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)), "mean": float(arr.mean())}
+
+
+def rss_mb() -> dict:
+    """Current and peak resident memory of this process, in MiB."""
+    import psutil
+
+    return {
+        "rss_mb": psutil.Process().memory_info().rss / 2**20,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def exact_topk(vectors: np.ndarray, queries: np.ndarray, k: int = 10, block: int = 131_072) -> np.ndarray:
+    """Exact top-k ids by inner product, computed blockwise (no second copy of the vectors)."""
+    best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(queries), 0), dtype=np.int64)
+    for lo in range(0, len(vectors), block):
+        part = np.asarray(vectors[lo : lo + block], dtype=np.float32)
+        s = queries @ part.T
+        top = np.argpartition(-s, min(k, s.shape[1] - 1), axis=1)[:, :k]
+        best_s = np.concatenate([best_s, np.take_along_axis(s, top, 1)], axis=1)
+        best_i = np.concatenate([best_i, top + lo], axis=1)
+        keep = np.argsort(-best_s, axis=1)[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, keep, 1), np.take_along_axis(best_i, keep, 1)
+    return best_i
+
+
+def recall_at(ann, queries: np.ndarray, truth: np.ndarray, k: int = 10) -> float:  # type: ignore[no-untyped-def]
+    """Mean fraction of the exact top-k that the ANN index returns in its top-k."""
+    _, ids = ann.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ids, truth, strict=True)]))
+
+
+def ann_single_ms(ann, queries: np.ndarray, k: int = 100) -> dict:  # type: ignore[no-untyped-def]
+    """Per-query latency of the ANN index alone (one query at a time, as the bot does)."""
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        ann_search(ann, q, k)
+        times.append((time.perf_counter() - t0) * 1000)
+    return percentiles(times)
+
+
+def ef_sweep(index: LoadedIndex, queries: np.ndarray, truth: np.ndarray) -> list[dict]:
+    """Recall@10 and single-query latency of the HNSW index for several efSearch values."""
+    hnsw = index.ann.hnsw  # type: ignore[attr-defined]
+    rows = []
+    for ef in EF_SWEEP:
+        hnsw.efSearch = ef
+        rows.append(
+            {"ef_search": ef, "recall@10": recall_at(index.ann, queries, truth), **ann_single_ms(index.ann, queries)}
+        )
+    hnsw.efSearch = HNSW_EF_SEARCH
+    return rows
+
+
+def serve(index: LoadedIndex, embedder: Embedder, scratch: Path) -> Service:
+    """A real Service serving an in-memory index (swapped in as a reload would)."""
+    service = Service(load_settings(sources_dir=scratch, index_dir=scratch / "unused"), embedder=embedder)
+    service._set(index)
+    return service
+
+
+def measure_size(
+    real: LoadedIndex, n: int, embedder: Embedder, questions: list[str], query_vecs: np.ndarray, scratch: Path
+) -> dict:
+    """Build an n-passage index, then time Service.ask and its parts, and the ANN's recall against exact search."""
+    t0 = time.perf_counter()
+    index = synthetic_index(real, n)
+    build_s = time.perf_counter() - t0
+    memory = rss_mb()
+    service = serve(index, embedder, scratch)
+    for q in questions[:3]:
+        service.ask(q)
+    ask, ranked, ann, kw, answered = [], [], [], [], 0
+    for q, qvec in zip(questions, query_vecs, strict=True):
+        t = time.perf_counter()
+        answer = service.ask(q)
+        ask.append((time.perf_counter() - t) * 1000)
+        answered += answer.answered
+        t = time.perf_counter()
+        rank(index, qvec, q, service.retrieval)
+        ranked.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        ann_search(index.ann, qvec, service.retrieval.candidates)
+        ann.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        index.keyword.scores(q)
+        kw.append((time.perf_counter() - t) * 1000)
+    row = {
+        "passages": n,
+        "ann": describe(index.ann),
+        "build_seconds": round(build_s, 1),
+        "questions": len(questions),
+        "answered": answered,
+        "ask_ms": percentiles(ask),
+        "rank_ms": percentiles(ranked),
+        "ann_ms": percentiles(ann),
+        "keyword_ms": percentiles(kw),
+        **memory,
+    }
+    if getattr(index.ann, "hnsw", None) is not None:
+        truth = exact_topk(index.vectors, query_vecs)
+        row["recall@10"] = recall_at(index.ann, query_vecs, truth)
+        row["ef_sweep"] = ef_sweep(index, query_vecs, truth)
+        t = time.perf_counter()
+        exact_topk(index.vectors, query_vecs[:20])
+        row["exact_numpy_ms_per_query"] = (time.perf_counter() - t) * 1000 / 20
+    else:
+        row["recall@10"] = 1.0
+    del service, index
+    gc.collect()
+    return row

@@ -1,0 +1,76 @@
+"""Semi-synthetic indexes of any size: real passages repeated, their real vectors perturbed, a real BM25 index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from korea_bot.index import LoadedIndex, embed_text
+from korea_bot.keyword import KeywordIndex, tokenize
+from korea_bot.models import Chunk
+from korea_bot.vectors import build_ann, describe
+
+PER_SOURCE = 50
+
+
+def perturbed_vectors(base: np.ndarray, n: int, noise: float, seed: int = 0, block: int = 65_536) -> np.ndarray:
+    """n unit vectors: row i is base[i % len(base)] plus Gaussian noise of relative size `noise`, renormalised.
+
+    noise=0.75 puts a copy at cosine ~0.8 from its original and ~0.64 from its siblings; noise=inf (or base of
+    random vectors) gives the worst case of uniformly random unit vectors.
+    """
+    rng = np.random.default_rng(seed)
+    dim = base.shape[1]
+    out = np.empty((n, dim), dtype=np.float32)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        g = rng.standard_normal((hi - lo, dim), dtype=np.float32)
+        part = g if np.isinf(noise) else base[np.arange(lo, hi) % len(base)] + (noise / np.sqrt(dim)) * g
+        part /= np.linalg.norm(part, axis=1, keepdims=True)
+        out[lo:hi] = part
+    return out
+
+
+def synthetic_chunks(base: list[Chunk], n: int) -> list[Chunk]:
+    """n chunks cycling through the real ones, spread over synthetic sources of PER_SOURCE passages each."""
+    out = []
+    for i in range(n):
+        c = base[i % len(base)]
+        out.append(Chunk(f"synthetic/{i // PER_SOURCE:06d}.txt", c.start, c.end, c.paragraph, c.text, c.sentences))
+    return out
+
+
+def repeated_keyword_index(texts: list[str], n: int) -> KeywordIndex:
+    """A real bm25s index over n passages cycling through texts (tokenised once, so 1M passages build quickly)."""
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    tokens = tokenize(texts)
+    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever.index(
+        Tokenized(ids=[tokens.ids[i % len(texts)] for i in range(n)], vocab=tokens.vocab), show_progress=False
+    )
+    return KeywordIndex(retriever)
+
+
+def synthetic_index(real: LoadedIndex, n: int, noise: float = 0.75, seed: int = 0) -> LoadedIndex:
+    """A LoadedIndex of n passages built in memory (FAISS index chosen by vectors.build_ann, as in a real build)."""
+    base_vecs = np.asarray(real.vectors, dtype=np.float32)
+    chunks = synthetic_chunks(real.chunks, n)
+    vectors = perturbed_vectors(base_vecs, n, noise, seed)
+    titles = {c.source: (real.documents.get(c.source) or {}).get("title", "") for c in real.chunks}
+    texts = [embed_text(titles.get(c.source, ""), c.text) for c in real.chunks]
+    keyword = repeated_keyword_index(texts, n)
+    ann = build_ann(vectors)
+    sources = sorted({c.source for c in chunks})
+    documents = {s: {"source": s, "title": s, "url": None} for s in sources}
+    manifest = {
+        "version": f"synthetic-{n}",
+        "model": real.manifest["model"],
+        "dim": real.manifest["dim"],
+        "ann": describe(ann),
+        "counts": {"documents": len(sources), "passages": n},
+        "files": {},
+    }
+    return LoadedIndex(Path(f"/synthetic/{n}"), manifest, chunks, documents, vectors, ann, keyword)

@@ -1,0 +1,98 @@
+"""The benchmark scripts' core code on the bundled article with the hashing embedder, so they do not rot."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from korea_bot.embedding import HashEmbedder
+from korea_bot.evaluation import EvalItem, EvalSet
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import peer  # noqa: E402
+import quality_core  # noqa: E402
+import scale  # noqa: E402
+import synthetic  # noqa: E402
+
+METRIC_KEYS = {"hit@1", "hit@3", "mrr@10", "ndcg@10", "abstain_correct", "false_abstain", "mean_quote_chars"}
+
+
+def test_peer_chunks_are_langchain_sized_verbatim_slices(seed_sources: Path) -> None:
+    """The peer cuts ~1,000-character chunks that are exact slices of each source's body."""
+    chunks = peer.split_sources(seed_sources)
+    assert len(chunks) > 5
+    lengths = [len(c.text) for c in chunks]
+    assert max(lengths) <= peer.CHUNK_SIZE
+    assert np.mean(lengths) > 600
+    for c in chunks:
+        text = (seed_sources / c.source).read_text(encoding="utf-8")
+        assert text[c.start : c.end] == c.text
+    overlaps = [a.end - b.start for a, b in itertools.pairwise(chunks) if a.source == b.source]
+    assert any(o > 0 for o in overlaps)
+
+
+def test_peer_caches_vectors(seed_sources: Path, tmp_path: Path) -> None:
+    """A second peer over the same sources reuses the cached vectors instead of embedding again."""
+    emb = HashEmbedder(64)
+    first = peer.LangChainPeer(seed_sources, emb, tmp_path / "cache")
+    calls = emb.calls
+    second = peer.LangChainPeer(seed_sources, emb, tmp_path / "cache")
+    assert emb.calls == calls
+    assert second.index.ntotal == first.index.ntotal == len(first.chunks)
+    answered, results = second.search("Hwasong-15 missile test", 3)
+    assert answered and len(results) == 3
+
+
+def test_quality_run_reports_every_retriever(seed_sources: Path, tmp_path: Path) -> None:
+    """run_dataset evaluates the four retrievers with the same metric code; the peer quotes far longer text."""
+    items = [
+        EvalItem("What did North Korea test on November 29, 2017?", ["Hwasong-15"]),
+        EvalItem("Why can't Russia stay out of the Korean crisis?", ["borders on North Korea"]),
+        EvalItem("What is the best recipe for banana bread?", None),
+    ]
+    ds = quality_core.Dataset("tiny", EvalSet("tiny", items), seed_sources, tmp_path / "index", {})
+    entry = quality_core.run_dataset(ds, HashEmbedder(64), "hash:64", tmp_path / "cache")
+    assert list(entry["rows"]) == list(quality_core.RETRIEVERS)
+    for metrics in entry["rows"].values():
+        assert set(metrics) >= METRIC_KEYS
+        assert metrics["answerable"] == 2 and metrics["abstain_questions"] == 1
+        assert 0.0 <= metrics["hit@1"] <= metrics["hit@3"] <= 1.0
+    assert entry["rows"]["langchain"]["abstain_correct"] == 0.0
+    assert entry["mean_chunk_chars"]["langchain"] > 1.5 * entry["mean_chunk_chars"]["ours"]
+    assert entry["passages"]["ours"] > entry["passages"]["langchain"]
+
+
+def test_prepare_seed_wiki_copies_articles_without_attribution_file(tmp_path: Path) -> None:
+    """seed+wiki holds the bundled article plus the 35 Wikipedia articles (SOURCE.txt is not an article)."""
+    shared = Path(quality_core.SHARED)
+    if not (shared / "corpus" / "wikipedia-korea-2019").exists():
+        pytest.skip("shared data not available")
+    ds = quality_core.prepare("seed+wiki", tmp_path, shared, model="hash:64")
+    names = sorted(p.name for p in (ds.sources / "wikipedia").iterdir())
+    assert len(names) == 35 and "SOURCE.txt" not in names
+    assert ds.index.name == "index-hash_64"
+
+
+def test_synthetic_index_and_recall_helpers(fake_service) -> None:  # type: ignore[no-untyped-def]
+    """A semi-synthetic index of any size is served by a real Service; exact_topk agrees with brute force."""
+    real = fake_service.index
+    index = synthetic.synthetic_index(real, 500, noise=0.5)
+    assert len(index.chunks) == index.vectors.shape[0] == 500
+    assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-4)
+    assert index.keyword.scores("Hwasong missile").shape == (500,)
+    service = scale.serve(index, fake_service.embedder, Path("/nonexistent"))
+    answer = service.ask("Hwasong-15 missile")
+    assert answer.passages and all(p.source.startswith("synthetic/") for p in answer.passages)
+    queries = index.vectors[:7] + 0.01
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    truth = scale.exact_topk(index.vectors, queries, k=10, block=64)
+    brute = np.argsort(-(queries @ index.vectors.T), axis=1)[:, :10]
+    assert all(set(a) == set(b) for a, b in zip(truth, brute, strict=True))
+    assert scale.recall_at(index.ann, queries, truth) == 1.0
+    assert set(scale.percentiles([1.0, 2.0, 3.0])) == {"p50", "p95", "mean"}
