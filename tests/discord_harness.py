@@ -177,6 +177,6 @@ async def answer_of(fake: FakeDiscord, sent: dict) -> Recorded:
     return await fake.wait_request("POST", rf"^/interactions/{sent['id']}/{sent['token']}/callback$")
 
 
-async def followup_of(fake: FakeDiscord, sent: dict, count: int = 1) -> Recorded:
+async def followup_of(fake: FakeDiscord, sent: dict, count: int = 1, timeout: float = 15.0) -> Recorded:
     """The ``count``-th followup message sent for an interaction."""
-    return await fake.wait_request("POST", rf"^/webhooks/\d+/{sent['token']}$", count=count)
+    return await fake.wait_request("POST", rf"^/webhooks/\d+/{sent['token']}$", count=count, timeout=timeout)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 DISCORD_EPOCH_MS = 1420070400000
 APP_ID = 1100000000000000001
@@ -176,7 +176,11 @@ class FakeDiscord:
         self.connections.append(request.path)
         self.ws = ws
         await self._send(ws, 10, {"heartbeat_interval": 41250})
-        async for msg in ws:
+        while True:
+            msg = await ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                self.closes.append(msg.data if msg.type is WSMsgType.CLOSE else ws.close_code)
+                break
             data = json.loads(msg.data)
             self.gateway_ops.append(data)
             self._bump()
@@ -191,7 +195,7 @@ class FakeDiscord:
                     await self._send(ws, 9, False)
                 else:
                     await self._send(ws, 0, {}, "RESUMED")
-        self.closes.append(ws.close_code)
+        await ws.close()
         self._bump()
         return ws
 

@@ -97,10 +97,27 @@ class KoreaBot(discord.Client):
         """Stop background tasks, close the gateway, release the worker, remove the heartbeat."""
         for task in self._tasks:
             task.cancel()
+        self._leave_for_good()
         await super().close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.service is not None:
             heartbeat.clear(self.settings.heartbeat_file)
+
+    def _leave_for_good(self) -> None:
+        """Make the gateway close frame 1000 (session ended) instead of discord.py's resumable 4000.
+
+        With aiohttp, Client.close() wakes the gateway reader, which closes the socket with 4000 first; Discord
+        then keeps the session alive and shows the bot online for a while after a deliberate shutdown.
+        """
+        socket = getattr(self.ws, "socket", None)
+        if socket is None or socket.closed:
+            return
+        original = socket.close
+
+        async def close_normally(*, code: int = 1000, message: bytes = b"") -> bool:
+            return await original(code=1000, message=message)
+
+        socket.close = close_normally
 
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while the loop runs; a blocked loop lets it go stale."""

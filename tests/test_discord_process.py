@@ -1,0 +1,166 @@
+"""The real `python -m korea_bot run/sync/health` processes against FakeDiscord: SIGTERM, bad token, 4014 (16-18)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from discord_harness import TOKEN, followup_of, write_corpus
+from fake_discord import APP_ID, GUILD_ID, FakeDiscord
+
+from korea_bot import heartbeat
+
+
+def env_for(root: Path, fake: FakeDiscord, **extra: str) -> dict[str, str]:
+    """Environment for a bot process: the test corpus, the hash embedder, the fake's URLs, verbose logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOREA_BOT_")}
+    env.update(
+        KOREA_BOT_SOURCES_DIR=str(root / "sources"),
+        KOREA_BOT_INDEX_DIR=str(root / "index"),
+        KOREA_BOT_MODEL="hash:64",
+        KOREA_BOT_MIN_SCORE="0.1",
+        KOREA_BOT_DISCORD_TOKEN=TOKEN,
+        KOREA_BOT_DISCORD_API_URL=fake.api_base,
+        KOREA_BOT_DISCORD_GATEWAY_URL=fake.gateway_url,
+        KOREA_BOT_HEARTBEAT_FILE=str(root / "heartbeat"),
+        KOREA_BOT_HEARTBEAT_MAX_AGE="5",
+        KOREA_BOT_FEEDBACK_FILE=str(root / "feedback.jsonl"),
+        KOREA_BOT_LOG_LEVEL="DEBUG",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+async def start(root: Path, fake: FakeDiscord, *args: str, **extra: str) -> asyncio.subprocess.Process:
+    """Start `python -m korea_bot ARGS` in ``root`` with output going to root/out.txt and root/err.txt."""
+    write_corpus(root)
+    out, err = (root / "out.txt").open("wb"), (root / "err.txt").open("wb")
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "korea_bot", *args, cwd=root, env=env_for(root, fake, **extra), stdout=out, stderr=err
+    )
+
+
+def output(root: Path) -> tuple[str, str]:
+    """(stdout, stderr) of the finished process."""
+    return (root / "out.txt").read_text(errors="replace"), (root / "err.txt").read_text(errors="replace")
+
+
+def test_sigterm_closes_the_gateway_and_exits_zero(tmp_path: Path) -> None:
+    """Case 16: a serving `korea-bot run` gets SIGTERM, closes its session (1000) and exits 0 within seconds."""
+
+    async def scenario() -> None:
+        fake = FakeDiscord(TOKEN)
+        await fake.start()
+        proc = await start(tmp_path, fake, "run")
+        try:
+            await fake.wait_for(lambda: fake.sessions or proc.returncode is not None, timeout=60)
+            assert fake.sessions, output(tmp_path)
+            sent = await fake.slash("ask", question="When was the armistice agreement signed?")
+            assert (await followup_of(fake, sent)).json["embeds"][0]["title"] == "[1] The Armistice — ¶1"
+            await fake.wait_for(lambda: (tmp_path / "heartbeat").exists())
+            proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), timeout=10)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            await fake.stop()
+        out, err = output(tmp_path)
+        assert code == 0, err[-2000:]
+        assert 1000 in fake.closes
+        assert not (tmp_path / "heartbeat").exists()
+        assert TOKEN not in out + err and "Traceback" not in err
+        assert "SIGTERM received" in err
+
+    asyncio.run(scenario())
+
+
+def run_to_exit(root: Path, fake: FakeDiscord, *args: str) -> tuple[int, str, str]:
+    """Run a CLI command against ``fake`` to completion; (exit code, stdout, stderr)."""
+
+    async def scenario() -> int:
+        await fake.start()
+        proc = await start(root, fake, *args)
+        try:
+            return await asyncio.wait_for(proc.wait(), timeout=60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+            await fake.stop()
+
+    code = asyncio.run(scenario())
+    return (code, *output(root))
+
+
+def error_lines(err: str) -> list[str]:
+    """The error lines the CLI printed."""
+    return [line for line in err.splitlines() if line.startswith("korea-bot: error:")]
+
+
+def test_bad_token_is_a_one_line_error(tmp_path: Path) -> None:
+    """Case 17: Discord answers 401 at login: one line naming the problem, non-zero exit, token nowhere."""
+    fake = FakeDiscord("a-different-token")
+    code, out, err = run_to_exit(tmp_path, fake, "run")
+    assert code != 0
+    (line,) = error_lines(err)
+    assert "rejected the bot token (401" in line
+    assert TOKEN not in out + err and "Traceback" not in err
+    assert fake.connections == []
+
+
+def test_missing_privileged_intent_is_a_one_line_error(tmp_path: Path) -> None:
+    """Case 17: the gateway closes with 4014: one line about the intent, non-zero exit, token nowhere."""
+    fake = FakeDiscord(TOKEN, close_on_identify=4014)
+    code, out, err = run_to_exit(tmp_path, fake, "run")
+    assert code != 0
+    (line,) = error_lines(err)
+    assert "4014" in line and "intent" in line
+    assert TOKEN not in out + err and "Traceback" not in err
+    assert fake.ops(2), "it did try to identify"
+    assert fake.ops(2)[0]["d"]["intents"] & (1 << 15) == 0, "message-content intent is not requested"
+
+
+def test_sync_command_pushes_commands_without_a_gateway(tmp_path: Path) -> None:
+    """Case 19: `korea-bot sync` logs in over REST, syncs to KOREA_BOT_GUILD_IDS and exits 0."""
+    fake = FakeDiscord(TOKEN)
+
+    async def scenario() -> tuple[int, str, str]:
+        await fake.start()
+        proc = await start(tmp_path, fake, "sync", KOREA_BOT_GUILD_IDS=str(GUILD_ID))
+        try:
+            return await asyncio.wait_for(proc.wait(), timeout=60), *output(tmp_path)
+        finally:
+            await fake.stop()
+
+    code, out, err = asyncio.run(scenario())
+    assert code == 0, err[-2000:]
+    assert f"synced 3 commands to guild {GUILD_ID}" in out
+    assert [r.path for r in fake.find("PUT", "commands")] == [f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"]
+    assert fake.connections == [] and TOKEN not in out + err
+
+
+def test_health_command_follows_the_heartbeat(tmp_path: Path) -> None:
+    """Case 18: `korea-bot health` exits 1 without a heartbeat, 0 when fresh, 1 when stale."""
+    import subprocess
+
+    beat = tmp_path / "hb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOREA_BOT_")}
+    env.update(KOREA_BOT_HEARTBEAT_FILE=str(beat), KOREA_BOT_HEARTBEAT_MAX_AGE="30")
+
+    def health() -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "korea_bot", "health"]
+        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+    assert health().returncode == 1
+    heartbeat.touch(beat)
+    fresh = health()
+    assert fresh.returncode == 0 and "healthy" in fresh.stdout
+    old = time.time() - 120
+    os.utime(beat, (old, old))
+    stale = health()
+    assert stale.returncode == 1 and "stuck" in stale.stdout
