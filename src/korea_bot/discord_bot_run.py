@@ -92,7 +92,7 @@ def run_bot(settings: Settings, sync: bool = False) -> int:
 
     token = token_of(settings)
     if token is None:
-        return fail("no Discord token: set KOREA_BOT_DISCORD_TOKEN or the discord_token secret", 2)
+        return fail("no Discord token: set KOREA_BOT_DISCORD_TOKEN or /run/secrets/korea_bot_discord_token", 2)
     install_redaction(token)
     use_endpoints(settings)
     service = Service(settings)
@@ -121,7 +121,7 @@ def sync_commands(settings: Settings) -> int:
     """`korea-bot sync`: push the slash commands to KOREA_BOT_GUILD_IDS (or globally); the exit code."""
     token = token_of(settings)
     if token is None:
-        return fail("no Discord token: set KOREA_BOT_DISCORD_TOKEN or the discord_token secret", 2)
+        return fail("no Discord token: set KOREA_BOT_DISCORD_TOKEN or /run/secrets/korea_bot_discord_token", 2)
     install_redaction(token)
     use_endpoints(settings)
     return asyncio.run(_sync(settings, token))
