@@ -676,3 +676,134 @@ def test_unprivileged_user_can_index_and_ask_with_read_only_sources(final_stage)
             if path.is_dir() and not path.is_symlink():
                 path.chmod(0o755)
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The builder stage, replayed on the host in a fresh virtual environment (slow: installs torch and friends).
+
+REMAPPED = re.compile(r"(?<![\w/.:-])(/opt/venv|/app|/src)(?=[/\s\"':]|$)")
+
+
+def _no_network_prefix() -> list[str]:
+    """`unshare -n` when we may create a network namespace (root), else nothing."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() == 0 and unshare:
+        ok = subprocess.run([unshare, "-n", "true"], capture_output=True, timeout=30, check=False)
+        if ok.returncode == 0:
+            return [unshare, "-n"]
+    return []
+
+
+def replay_builder(stage: list[Instruction], args: dict[str, str], base: Path) -> dict[str, str]:
+    """Run the builder stage's instructions on the host, with /opt/venv, /app and /src moved under `base`.
+
+    pip keeps its cache (no --no-cache-dir) and, unless KOREA_BOT_TEST_TORCH_INDEX_URL names a reachable CPU
+    index, uses this machine's pip configuration for torch instead of --index-url (CI's and developers' machines
+    carry the same torch 2.13.0+cpu wheel locally). Steps other than pip run without a network when possible.
+    Returns the stage's environment.
+    """
+    def remap(text: str) -> str:
+        return REMAPPED.sub(lambda m: str(base / m.group(1).lstrip("/")), text)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOREA_BOT_", "PIP_NO_CACHE"))}
+    env.update(args)
+    env["PIP_NO_COMPILE"] = "1"  # bytecode is not what we test; skipping it saves a minute
+    override = os.environ.get("KOREA_BOT_TEST_TORCH_INDEX_URL")
+    if override:
+        env["TORCH_INDEX_URL"] = override
+    cwd = base
+    offline = _no_network_prefix()
+    for ins in stage[1:]:
+        if ins.keyword == "ENV":
+            for key, value in key_values(ins.value).items():
+                if key == "PIP_NO_CACHE_DIR":
+                    continue
+                env[key] = remap(value).replace("$PATH", os.environ["PATH"])
+        elif ins.keyword == "WORKDIR":
+            cwd = Path(remap(ins.value))
+            cwd.mkdir(parents=True, exist_ok=True)
+        elif ins.keyword == "COPY":
+            flags, paths = flags_and_args(ins.value)
+            assert "from" not in flags
+            dest = Path(remap(paths[-1]))
+            dest = dest if dest.is_absolute() else cwd / dest
+            for src in paths[:-1]:
+                for found in ROOT.glob(src):
+                    target = dest / found.name if paths[-1].endswith("/") else dest
+                    if found.is_dir():
+                        shutil.copytree(found, target, dirs_exist_ok=True,
+                                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"))
+                    else:
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(found, target)
+        elif ins.keyword == "RUN":
+            command = remap(ins.value).replace("--no-cache-dir", "")
+            if not override:
+                command = re.sub(r"--index-url\s+\"?\$\{?TORCH_INDEX_URL\}?\"?", "", command)
+            prefix = [] if "pip install" in command else offline
+            proc = subprocess.run([*prefix, "bash", "-o", "pipefail", "-c", command], cwd=cwd, env=env,
+                                  capture_output=True, text=True, timeout=600, check=False)
+            assert proc.returncode == 0, f"line {ins.line}: {command}\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}"
+    return env
+
+
+@pytest.mark.slow
+def test_fresh_venv_built_like_the_image_has_cpu_torch_and_loads_the_model_offline(dockerfile) -> None:
+    import tempfile
+
+    head, stages = dockerfile
+    builder = next(s for s in stages if stage_name(s) == "builder")
+    base = Path(tempfile.mkdtemp(prefix="korea-bot-venv-"))
+    try:
+        base.chmod(0o755)
+        env = replay_builder(builder, arg_defaults(head), base)
+        python = base / "opt" / "venv" / "bin" / "python"
+        assert python.exists()
+
+        # torch is the CPU build.
+        probe = subprocess.run([str(python), "-c", "import json, torch; print(json.dumps([torch.__version__, "
+                                "torch.version.cuda, torch.cuda.is_available()]))"],
+                               capture_output=True, text=True, timeout=300, check=True, env=env)
+        version, cuda, available = json.loads(probe.stdout)
+        assert cuda is None and available is False, probe.stdout
+        assert version.endswith("+cpu"), version
+        listing = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True,
+                                 text=True, timeout=300, check=True, env=env)
+        names = {p["name"].lower() for p in json.loads(listing.stdout)}
+        assert not {n for n in names if n.startswith("nvidia-")}, "CUDA libraries in the environment"
+
+        # The build-time index exists and was made with the bundled model.
+        from korea_bot.store import current_version, read_json
+
+        index_dir = base / "app" / "docs_index" / "index"
+        version_name = current_version(index_dir)
+        assert version_name
+        manifest = read_json(index_dir / "versions" / version_name / "manifest.json")
+        assert manifest["dim"] == 384 and "MiniLM" in manifest["model"]
+
+        # The bundled model loads with the network cut off: in an empty network namespace when we can make one
+        # (root), else with every proxy pointing at a closed local port; then again as an unprivileged user
+        # with no writable home, as in the image.
+        script = ("from korea_bot.config import DEFAULT_MODEL; from korea_bot.embedding import make_embedder; "
+                  "e = make_embedder(DEFAULT_MODEL); v = e.embed(['Who spoke for Russia?']); "
+                  "print(e.name, len(v[0]))")
+        dead = "http://127.0.0.1:9"
+        run_env = {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HOME": "/nonexistent",
+                   "XDG_CACHE_HOME": str(base / "cache"), "HF_HOME": str(base / "cache" / "hf"),
+                   "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
+                   "ALL_PROXY": dead, "NO_PROXY": ""}
+        runs = [_no_network_prefix()]
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            as_user = [shutil.which("setpriv") or "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
+                       "--clear-groups", "--"]
+            probe = subprocess.run([*as_user, str(python), "-c", "pass"], capture_output=True, timeout=60,
+                                   check=False, cwd=base)
+            if probe.returncode == 0:
+                runs.append(as_user)
+        for prefix in runs:
+            loaded = subprocess.run([*prefix, str(python), "-c", script], capture_output=True, text=True,
+                                    timeout=300, check=False, env=run_env, cwd=base)
+            assert loaded.returncode == 0, f"{prefix}: {loaded.stderr[-3000:]}"
+            assert loaded.stdout.split()[-1] == "384", loaded.stdout
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
