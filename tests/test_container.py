@@ -807,3 +807,116 @@ def test_fresh_venv_built_like_the_image_has_cpu_torch_and_loads_the_model_offli
             assert loaded.stdout.split()[-1] == "384", loaded.stdout
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# `korea-bot run` as the image runs it: entrypoint + cmd, image environment, token from /run/secrets, changed
+# mounted sources, unprivileged user; against the Discord engineer's FakeDiscord (tests/fake_discord.py).
+
+
+def _secret_mount_prefix(secret_dir: Path) -> list[str] | None:
+    """A prefix that shows `secret_dir` at /run/secrets in a private mount namespace, or None if we can't."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or not unshare:
+        return None
+    script = 'mount -t tmpfs tmpfs /run && mkdir /run/secrets && mount --bind "$0" /run/secrets && exec "$@"'
+    prefix = [unshare, "-m", "--propagation", "private", "sh", "-c", script, str(secret_dir)]
+    ok = subprocess.run([*prefix, "test", "-d", "/run/secrets"], capture_output=True, timeout=30, check=False)
+    return prefix if ok.returncode == 0 else None
+
+
+def test_image_command_reindexes_changed_mounts_before_connecting_and_exits_0_on_sigterm(final_stage) -> None:
+    import asyncio
+    import signal
+    import tempfile
+
+    from fake_discord import FakeDiscord
+
+    from korea_bot.store import current_version, read_json
+
+    token = "fake-token-SECRET-123"
+    entry = [i for i in final_stage if i.keyword == "ENTRYPOINT"][-1].exec_form() or []
+    cmd = [i for i in final_stage if i.keyword == "CMD"][-1].exec_form() or []
+    assert entry[:2] == ["/usr/bin/tini", "--"] and entry[2:] + cmd == ["korea-bot", "run"]
+    tini = shutil.which("tini")
+    init = [tini, "--"] if tini else []  # without tini installed, run what it would run
+    bot_argv = [korea_bot(), *cmd]
+
+    root = Path(tempfile.mkdtemp(prefix="korea-bot-run-"))
+    try:
+        root.chmod(0o755)
+        fake = FakeDiscord(token)
+        env = image_env(root, final_stage, KOREA_BOT_LOG_LEVEL="INFO", KOREA_BOT_HEARTBEAT_MAX_AGE="30",
+                        TINI_SUBREAPER="1")  # in the container tini is PID 1; here it registers as subreaper
+        baked = _bake(root, env)
+        sources, index_dir = Path(env["KOREA_BOT_SOURCES_DIR"]), Path(env["KOREA_BOT_INDEX_DIR"])
+        (sources / "admin").mkdir()
+        (sources / "admin" / "new.txt").write_text("The admin added this text about Panmunjom.\n", encoding="utf-8")
+        (root / "tmp").mkdir(exist_ok=True)
+        (root / "tmp").chmod(0o1777)
+        (root / "app" / "data").mkdir(parents=True, exist_ok=True)
+
+        prefix: list[str] = []
+        secret_dir = root / "secrets"
+        secret_dir.mkdir(mode=0o700)
+        mount = _secret_mount_prefix(secret_dir)
+        if mount:  # the compose way: a file at /run/secrets/korea_bot_discord_token
+            (secret_dir / SECRET_NAME).write_text(token + "\n", encoding="utf-8")
+            prefix += mount
+        else:  # the env-file way
+            env["KOREA_BOT_DISCORD_TOKEN"] = token
+        drop: list[str] = []
+        if os.geteuid() == 0 and shutil.which("setpriv"):
+            # In the image tini itself runs as the bot user; here tini runs first and the privileges are
+            # dropped just before `korea-bot` (same process, so signals still go straight to it).
+            probe = subprocess.run([*prefix, *init, *_drop_privileges(), korea_bot(), "--help"],
+                                   capture_output=True, timeout=120, check=False)
+            if probe.returncode == 0:  # else: the test's interpreter is not reachable by an unprivileged user
+                for path in [index_dir, *index_dir.rglob("*"), root / "app" / "data", secret_dir,
+                             *secret_dir.iterdir()]:
+                    os.chown(path, NOBODY, NOBODY)
+                drop = _drop_privileges()
+        for path in [sources, *sources.rglob("*")]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        before = _snapshot(sources)
+
+        async def scenario() -> tuple[int, str, str | None, bool]:
+            await fake.start()
+            env.update(KOREA_BOT_DISCORD_API_URL=fake.api_base, KOREA_BOT_DISCORD_GATEWAY_URL=fake.gateway_url)
+            with (root / "err.txt").open("wb") as err:
+                proc = await asyncio.create_subprocess_exec(*prefix, *init, *drop, *bot_argv, cwd=root / "app",
+                                                            env=env, stdout=err, stderr=err)
+                try:
+                    await fake.wait_for(lambda: fake.sessions or proc.returncode is not None, timeout=120)
+                    assert fake.sessions, (root / "err.txt").read_text(errors="replace")[-3000:]
+                    at_identify = current_version(index_dir)  # the refresh finished before IDENTIFY
+                    beat = Path(env["KOREA_BOT_HEARTBEAT_FILE"])
+                    await fake.wait_for(beat.exists, timeout=60)
+                    health = await asyncio.create_subprocess_exec(*prefix, *drop, korea_bot(), "health", env=env,
+                                                                  cwd=root / "app")
+                    healthy = await asyncio.wait_for(health.wait(), timeout=60) == 0
+                    proc.send_signal(signal.SIGTERM)
+                    code = await asyncio.wait_for(proc.wait(), timeout=20)
+                finally:
+                    if proc.returncode is None:
+                        proc.kill()
+                        await proc.wait()
+                    await fake.stop()
+            return code, (root / "err.txt").read_text(errors="replace"), at_identify, healthy
+
+        code, log, at_identify, healthy = asyncio.run(scenario())
+        assert code == 0, log[-3000:]
+        assert at_identify not in (None, baked), "the bot connected before refreshing the index"
+        manifest = read_json(index_dir / "versions" / str(at_identify) / "manifest.json")
+        assert "admin/new.txt" in manifest["files"]
+        assert re.search(r"index \S+: 1 added, .*1 kept", log), log[-3000:]  # the refresh is logged
+        assert healthy, "korea-bot health failed while the bot was running"
+        assert 1000 in fake.closes, "the gateway session was not closed cleanly"
+        assert not Path(env["KOREA_BOT_HEARTBEAT_FILE"]).exists()
+        assert token not in log and "Traceback" not in log
+        assert _snapshot(sources) == before
+    finally:
+        for path in [root, *root.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(root, ignore_errors=True)
