@@ -255,6 +255,10 @@ class KoreaBot(discord.Client):
             await asyncio.to_thread(feedback.append, self.settings.feedback_file, entry)
             await interaction.response.send_message("Thanks, your feedback was recorded.", ephemeral=True)
             return
+        wait = self.cooldown.hit(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(f"One moment please: try again in {wait:.0f}s.", ephemeral=True)
+            return
         started = time.monotonic()
         await interaction.response.defer(ephemeral=True, thinking=True)
         if action == "more":
