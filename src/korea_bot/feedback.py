@@ -21,9 +21,7 @@ def hash_user(user_id: int | str) -> str:
     return hashlib.sha256(str(user_id).encode("utf-8")).hexdigest()
 
 
-def record(
-    question: str, vote: str, passages: Sequence[Passage], index_version: str, user_id: int | str
-) -> dict:
+def record(question: str, vote: str, passages: Sequence[Passage], index_version: str, user_id: int | str) -> dict:
     """Build one feedback record."""
     if vote not in VOTES:
         raise ValueError(f"vote must be one of {VOTES}, not {vote!r}")
