@@ -17,7 +17,7 @@ from .index import LoadedIndex, build_index, load_index
 from .models import Answer, BuildReport, Chunk, IndexStats, Passage
 from .retriever import RetrievalSettings, rank, supported, to_passages
 from .sources import discover, file_hash, read_bytes, safe_relative
-from .store import current_version
+from .store import IndexCorrupt, current_version
 
 log = logging.getLogger(__name__)
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
@@ -58,6 +58,7 @@ class Service:
         self.settings = settings
         self._embedder = embedder
         self._index: LoadedIndex | None = None
+        self._tried: str | None = None  # the last published version reload_if_changed tried
         self._swap = threading.Lock()
         self._build = threading.Lock()
         self.retrieval = RetrievalSettings(min_score=settings.min_score)
@@ -144,15 +145,24 @@ class Service:
 
     def reload_if_changed(self) -> bool:
         """Pick up a version published by another process; keep serving the old one if it is unusable."""
-        live = current_version(self.settings.index_dir)
-        if live is None or (self._index is not None and self._index.version == live):
-            return False
         try:
-            self._set(self._load())
+            live = current_version(self.settings.index_dir)
+        except IndexCorrupt as exc:
+            log.error("cannot read the live index version, still serving the previous one: %s", exc)
+            return False
+        if live is None or live == self._tried or (self._index is not None and self._index.version == live):
+            return False
+        self._tried = live  # try each published version once, not on every poll
+        try:
+            loaded = self._load()
         except Exception as exc:
             log.error("new index version %s not loaded, still serving the previous one: %s", live, exc)
             return False
-        log.info("now serving index version %s", self.version)
+        if self._index is not None and loaded.version == self._index.version:
+            log.error("new index version %s not loaded, still serving %s: %s", live, loaded.version, loaded.notes)
+            return False
+        self._set(loaded)
+        log.info("now serving index version %s", loaded.version)
         return True
 
     def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:

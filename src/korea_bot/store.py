@@ -8,13 +8,18 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 LOCK = ".build.lock"
+STAGING = ".tmp-"
+TRASH = ".del-"
+_NAME = re.compile(r"^(\d+)-\d{8}T\d{6}-")
 
 
 class IndexCorrupt(Exception):
@@ -106,6 +111,37 @@ def current_version(index_dir: Path) -> str | None:
     return name
 
 
+def version_key(name: str) -> tuple[int, str]:
+    """Sort key of a version name: its sequence number first (0 for old-style names), then the name."""
+    match = _NAME.match(name)
+    return (int(match.group(1)) if match else 0, name)
+
+
+def next_version(index_dir: Path, digest: str, now: datetime | None = None) -> str:
+    """A fresh version name: a sequence number above every existing one, the UTC time, a content digest."""
+    folder = index_dir / VERSIONS
+    names = [p.name.removeprefix(STAGING).removeprefix(TRASH) for p in folder.iterdir()] if folder.is_dir() else []
+    with contextlib.suppress(IndexCorrupt):
+        names.append(current_version(index_dir) or "")
+    seq = max((version_key(n)[0] for n in names), default=0) + 1
+    return f"{seq:06d}-{(now or datetime.now(UTC)):%Y%m%dT%H%M%S}-{digest}"
+
+
+@contextlib.contextmanager
+def staging(index_dir: Path, version: str) -> Iterator[Path]:
+    """A fresh staging folder for a version; removed again if writing it fails (a full disk is named)."""
+    staged = index_dir / VERSIONS / f"{STAGING}{version}"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
+    try:
+        yield staged
+    except BaseException as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(staged)) from exc
+        raise
+
+
 def publish(index_dir: Path, staged: Path, version: str) -> Path:
     """Move a fully written staging folder into place and switch CURRENT to it atomically."""
     fsync_tree(staged)
@@ -113,13 +149,27 @@ def publish(index_dir: Path, staged: Path, version: str) -> Path:
     os.replace(staged, final)
     fsync_dir(final.parent)
     tmp = index_dir / f".{CURRENT}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(version + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, index_dir / CURRENT)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(version + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, index_dir / CURRENT)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if current_version_or_none(index_dir) != version:
+            _remove(final)
+        raise
     fsync_dir(index_dir)
     return final
+
+
+def current_version_or_none(index_dir: Path) -> str | None:
+    """Like current_version, but None when CURRENT is missing or unreadable."""
+    try:
+        return current_version(index_dir)
+    except IndexCorrupt:
+        return None
 
 
 def list_versions(index_dir: Path) -> list[str]:
@@ -127,21 +177,40 @@ def list_versions(index_dir: Path) -> list[str]:
     folder = index_dir / VERSIONS
     if not folder.is_dir():
         return []
-    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    return sorted((p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")), key=version_key)[
+        ::-1
+    ]
+
+
+def _remove(path: Path) -> None:
+    """Delete a version folder crash-safely: rename it out of the way first, then delete it."""
+    trash = path.with_name(f"{TRASH}{path.name}")
+    try:
+        os.replace(path, trash)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def cleanup(index_dir: Path, keep: int = 2) -> None:
-    """Remove staging leftovers and all but the newest `keep` versions (the live one always stays)."""
-    live = current_version(index_dir)
+    """Under the build lock: drop crash leftovers and all but the live version and the `keep - 1` before it."""
     folder = index_dir / VERSIONS
     if not folder.is_dir():
         return
     for path in folder.iterdir():
-        if path.name.startswith(".tmp-"):
+        if path.name.startswith((STAGING, TRASH)):
             shutil.rmtree(path, ignore_errors=True)
-    for name in list_versions(index_dir)[keep:]:
-        if name != live:
-            shutil.rmtree(folder / name, ignore_errors=True)
+    live = current_version_or_none(index_dir)
+    names = list_versions(index_dir)
+    if live is None or live not in names:
+        return  # without a readable live version, deleting anything could make things worse
+    for name in names:
+        if version_key(name) > version_key(live):
+            _remove(folder / name)  # published but never switched to: a build died between the two renames
+    older = [n for n in names if version_key(n) < version_key(live)]
+    for name in older[max(keep - 1, 0) :]:
+        _remove(folder / name)
+    fsync_dir(folder)
 
 
 @contextlib.contextmanager
