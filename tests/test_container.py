@@ -487,6 +487,8 @@ def test_compose_offers_an_optional_watching_indexer(compose) -> None:
     bot_vols, idx_vols = _volumes(compose["services"]["bot"]), _volumes(indexer)
     assert bot_vols == idx_vols, "the indexer must see the same sources and index as the bot"
     assert not indexer.get("secrets"), "the indexer does not need the Discord token"
+    # It waits for the bot's start-up refresh: two builds at once would make one fail on the build lock.
+    assert indexer["depends_on"]["bot"]["condition"] == "service_healthy"
 
 
 # --------------------------------------------------------------------------------------------------------------
