@@ -13,6 +13,8 @@ Sections (results merged into benchmarks/results/speed.json):
   size, on semi-synthetic indexes (synthetic.py: the real Wikipedia passages repeated, their real vectors plus noise,
   a real BM25 index over the repeated texts, the FAISS index chosen by vectors.build_ann); plus rank-only, ANN-only
   and BM25-only times, resident memory, and for HNSW sizes recall@10 against exact search with an efSearch sweep.
+- crossover: flat against HNSW (vectors only) at --crossover-sizes: single-query latency, HNSW build time and
+  recall@10, to place vectors.EXACT_LIMIT.
 - cold: `korea-bot ask --json` in a fresh process on an existing index: time to the first answer line; peak RSS.
 """
 
@@ -32,13 +34,13 @@ from pathlib import Path
 import numpy as np
 from bench_quality import RESULTS, git_commit
 from quality_core import ROOT, SHARED, make_service, prepare
-from scale import measure_size
+from scale import ann_crossover, measure_index, measure_size
 
 from korea_bot.embedding import make_embedder
 from korea_bot.evaluation import load_eval
 from korea_bot.index import embed_text
 
-SECTIONS = ("build", "latency", "cold")
+SECTIONS = ("build", "latency", "crossover", "cold")
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -89,16 +91,23 @@ def bench_latency(embedder, model: str, work: Path, sizes: list[int], shared: Pa
     real = make_service(prepare("seed+wiki", work, model=model), embedder, model).index
     qs = questions(shared)
     qvecs = embedder.embed(qs)
-    rows = []
+    rows = [{"label": "real seed+wiki", **measure_index(real, embedder, qs, qvecs, work)}]
     for n in sizes:
         row = measure_size(real, n, embedder, qs, qvecs, work)
-        rows.append(row)
+        rows.append({"label": f"{n:,} semi-synthetic", **row})
         print(
             f"latency n={n}: ask p50 {row['ask_ms']['p50']:.1f} ms p95 {row['ask_ms']['p95']:.1f} ms, "
             f"ann {row['ann']}, recall@10 {row['recall@10']:.3f}, rss {row['rss_mb']:.0f} MiB",
             flush=True,
         )
-    return {"base_passages": len(real.chunks), "questions": len(qs), "rows": rows}
+    return {"base_passages": len(real.chunks), "questions": len(qs), "real": rows[0], "rows": rows[1:]}
+
+
+def bench_crossover(embedder, model: str, work: Path, sizes: list[int], shared: Path) -> dict:  # type: ignore[no-untyped-def]
+    """Flat against HNSW at the sizes around vectors.EXACT_LIMIT (vectors only), to place the switch."""
+    real = make_service(prepare("seed+wiki", work, model=model), embedder, model).index
+    qvecs = embedder.embed(questions(shared))
+    return {"rows": ann_crossover(np.asarray(real.vectors, dtype=np.float32), sizes, qvecs)}
 
 
 def bench_cold(model: str, work: Path, runs: int) -> dict:
@@ -144,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="corpus sizes for the latency section")
+    parser.add_argument("--crossover-sizes", default="50000,100000,200000", help="sizes for flat vs HNSW")
     parser.add_argument("--repeats", type=int, default=2, help="build/encode alternations")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2")
@@ -155,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(s not in SECTIONS for s in sections):
         parser.error(f"--only takes a subset of {','.join(SECTIONS)}")
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    embedder = make_embedder(args.model) if {"build", "latency"} & set(sections) else None
+    embedder = make_embedder(args.model) if {"build", "latency", "crossover"} & set(sections) else None
     for section in sections:
         started = time.perf_counter()
         if section == "build":
@@ -163,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         elif section == "latency":
             sizes = [int(s) for s in args.sizes.split(",")]
             data = bench_latency(embedder, args.model, args.work, sizes, args.shared)
+        elif section == "crossover":
+            sizes = [int(s) for s in args.crossover_sizes.split(",")]
+            data = bench_crossover(embedder, args.model, args.work, sizes, args.shared)
         else:
             data = bench_cold(args.model, args.work, args.cold_runs)
         data.update(

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from synthetic import synthetic_index
+from synthetic import perturbed_vectors, synthetic_index
 
 from korea_bot.config import load_settings
 from korea_bot.embedding import Embedder
@@ -91,10 +91,22 @@ def serve(index: LoadedIndex, embedder: Embedder, scratch: Path) -> Service:
 def measure_size(
     real: LoadedIndex, n: int, embedder: Embedder, questions: list[str], query_vecs: np.ndarray, scratch: Path
 ) -> dict:
-    """Build an n-passage index, then time Service.ask and its parts, and the ANN's recall against exact search."""
+    """Build an n-passage semi-synthetic index, then measure it with measure_index."""
     t0 = time.perf_counter()
     index = synthetic_index(real, n)
     build_s = time.perf_counter() - t0
+    row = measure_index(index, embedder, questions, query_vecs, scratch)
+    row["build_seconds"] = round(build_s, 1)
+    del index
+    gc.collect()
+    return row
+
+
+def measure_index(
+    index: LoadedIndex, embedder: Embedder, questions: list[str], query_vecs: np.ndarray, scratch: Path
+) -> dict:
+    """Time Service.ask and its parts on an index, and the ANN's recall against exact search."""
+    n = len(index.chunks)
     memory = rss_mb()
     service = serve(index, embedder, scratch)
     for q in questions[:3]:
@@ -117,7 +129,7 @@ def measure_size(
     row = {
         "passages": n,
         "ann": describe(index.ann),
-        "build_seconds": round(build_s, 1),
+        "synthetic": str(index.path).startswith("/synthetic"),
         "questions": len(questions),
         "answered": answered,
         "ask_ms": percentiles(ask),
@@ -135,6 +147,35 @@ def measure_size(
         row["exact_numpy_ms_per_query"] = (time.perf_counter() - t) * 1000 / 20
     else:
         row["recall@10"] = 1.0
-    del service, index
-    gc.collect()
     return row
+
+
+def ann_crossover(base: np.ndarray, sizes: list[int], queries: np.ndarray, noise: float = 0.75) -> list[dict]:
+    """Flat against HNSW at the same sizes (vectors only): build time, single-query latency, recall@10."""
+    import faiss
+
+    from korea_bot.vectors import build_ann
+
+    rows = []
+    for n in sizes:
+        vectors = perturbed_vectors(base, n, noise)
+        truth = exact_topk(vectors, queries)
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        t0 = time.perf_counter()
+        hnsw = build_ann(vectors, exact_limit=0)
+        build_s = time.perf_counter() - t0
+        rows.append(
+            {
+                "passages": n,
+                "flat_ms": ann_single_ms(flat, queries),
+                "hnsw": describe(hnsw),
+                "hnsw_build_seconds": round(build_s, 1),
+                "hnsw_ms": ann_single_ms(hnsw, queries),
+                "hnsw_recall@10": recall_at(hnsw, queries, truth),
+            }
+        )
+        print(f"crossover n={n}: {rows[-1]}", flush=True)
+        del flat, hnsw, vectors
+        gc.collect()
+    return rows
