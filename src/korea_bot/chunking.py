@@ -141,6 +141,7 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
 def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list[Chunk]:
     """Cut a document into overlapping sentence windows (one starting at each sentence)."""
     cfg = settings or ChunkSettings()
+    limit = min(cfg.target_chars, cfg.max_chars)
     text = doc.text
     chunks: list[Chunk] = []
     for number, runs in text_runs(doc):
@@ -149,7 +150,7 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
             last_end = -1
             for i in range(len(sents)):
                 j = i
-                while j + 1 < len(sents) and sents[j + 1][1] - sents[i][0] <= cfg.target_chars:
+                while j + 1 < len(sents) and sents[j + 1][1] - sents[i][0] <= limit:
                     j += 1
                 start, end = sents[i][0], sents[j][1]
                 if end <= last_end and i > 0 and j == len(sents) - 1 and end - start < cfg.target_chars // 3:

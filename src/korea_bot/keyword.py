@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,9 +21,18 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+def _bm25s():  # type: ignore[no-untyped-def]
+    """Import bm25s, undoing the DEBUG level it sets on its logger at import time."""
+    import bm25s
+
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def tokenize(texts: list[str]):  # type: ignore[no-untyped-def]
     """Tokenise texts the same way for indexing and querying."""
-    import bm25s
+    bm25s = _bm25s()
 
     return bm25s.tokenize(texts, lower=True, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
@@ -37,7 +47,7 @@ class KeywordIndex:
     @classmethod
     def build(cls, texts: list[str]) -> KeywordIndex:
         """Index the given passage texts."""
-        import bm25s
+        bm25s = _bm25s()
 
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         if texts:
@@ -52,7 +62,7 @@ class KeywordIndex:
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:
         """Read an index saved by save(), failing loudly if it is damaged."""
-        import bm25s
+        bm25s = _bm25s()
 
         try:
             retriever = bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False, load_corpus=False)
