@@ -11,6 +11,7 @@ from pathlib import Path
 from lifecycle_helpers import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
 
 from korea_bot.store import current_version
+from korea_bot.watch import source_filter
 
 DEADLINE = 60.0  # generous: a slow CI machine must not fail the test; nothing here measures speed
 
@@ -56,3 +57,11 @@ def test_watch_rebuilds_on_change_survives_a_bad_file_and_stops_on_sigterm(tmp_p
     answer = service(sources, index).ask("canal dug in Zone001")
     assert "canal" in answer.passages[0].text
     assert_verbatim(answer, snapshot(sources))
+
+
+def test_watch_filter_is_relative_to_the_sources_folder(tmp_path: Path) -> None:
+    root = tmp_path / ".hidden-parent" / "sources"
+    keep = source_filter(root)
+    assert keep(None, str(root / "a.txt")) and keep(None, str(root / "sub" / "b.md")) and keep(None, str(root / "sub"))
+    assert not keep(None, str(root / ".a.txt.swp")) and not keep(None, str(root / ".git" / "x.txt"))
+    assert not keep(None, str(root / "notes.docx")) and not keep(None, str(tmp_path / "elsewhere.txt"))

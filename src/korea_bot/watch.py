@@ -26,12 +26,20 @@ class _Stopped(BaseException):
     """Raised inside a running rebuild by SIGTERM so the process stops promptly (the build is crash-safe)."""
 
 
-def source_filter(change: object, path: str) -> bool:
-    """Changes worth a rebuild: supported, non-hidden files, or folders (a moved folder moves its files)."""
-    p = Path(path)
-    if any(part.startswith(".") for part in p.parts[1:]):
-        return False
-    return p.suffix.lower() in SUFFIXES or p.suffix == ""
+def source_filter(root: Path) -> Callable[[object, str], bool]:
+    """Changes worth a rebuild: supported, non-hidden files under root, or folders (a moved folder moves files)."""
+    base = root.resolve()
+
+    def keep(change: object, path: str) -> bool:
+        try:
+            rel = Path(path).resolve().relative_to(base)
+        except ValueError:
+            return False
+        if any(part.startswith(".") for part in rel.parts):
+            return False
+        return rel.suffix.lower() in SUFFIXES or rel.suffix == ""
+
+    return keep
 
 
 def watch(
@@ -53,7 +61,7 @@ def watch(
             pending = not rebuild(service, building, full=full_first)
             for changes in watchfiles.watch(
                 sources,
-                watch_filter=source_filter,
+                watch_filter=source_filter(sources),
                 debounce=debounce_ms,
                 stop_event=stop,
                 rust_timeout=RETRY_MS,
