@@ -10,9 +10,10 @@ Sections (results merged into benchmarks/results/speed.json):
 - build: `build_index(full=True)` on the bundled article + 35 Wikipedia articles, against `model.encode` of exactly
   the passages it embeds (same batch size), alternated `--repeats` times in one run; ratio = encode s / build s.
 - latency: Service.ask (the whole in-process path: clean, embed the question, FAISS + BM25, fuse, highlight) at each
-  size, on semi-synthetic indexes (synthetic.py: the real Wikipedia passages repeated, their real vectors plus noise,
-  a real BM25 index over the repeated texts, the FAISS index chosen by vectors.build_ann); plus rank-only, ANN-only
-  and BM25-only times, resident memory, and for HNSW sizes recall@10 against exact search with an efSearch sweep.
+  size, on semi-synthetic indexes (synthetic.py: the real seed+Wikipedia and SQuAD passages repeated, their real
+  vectors plus noise, a real BM25 index over the repeated texts, the FAISS index chosen by vectors.build_ann); plus
+  rank-only, ANN-only and BM25-only times, resident memory, and for HNSW sizes recall@10 against exact search with an
+  efSearch sweep, for on-topic questions (seed, NQ, SQuAD) and off-topic ones (SciFact claims).
 - crossover: flat against HNSW (vectors only) at --crossover-sizes: single-query latency, HNSW build time and
   recall@10, to place vectors.EXACT_LIMIT.
 - cold: `korea-bot ask --json` in a fresh process on an existing index: time to the first answer line; peak RSS.
@@ -45,12 +46,24 @@ SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 
 def questions(shared: Path, n: int = 200) -> list[str]:
-    """Real questions: the seed dev set, the NQ Korea sets, then SQuAD questions up to n."""
-    out = [i.question for i in load_eval(shared / "eval" / "seed_dev.jsonl").items]
+    """On-topic questions for the seed+wiki+SQuAD base: seed dev, NQ Korea, then SQuAD questions spread evenly."""
+    out = [i.question for i in load_eval(shared / "eval" / "seed_dev.jsonl").items if i.answers]
     for f in sorted((shared / "eval" / "nq-korea").glob("*.jsonl")):
         out += [i.question for i in load_eval(f).items]
-    out += [i.question for i in load_eval(shared / "eval" / "squad2-half" / "questions.jsonl").items]
-    return list(dict.fromkeys(out))[:n]
+    out = list(dict.fromkeys(out))
+    squad = [i.question for i in load_eval(shared / "eval" / "squad2-half" / "questions.jsonl").items]
+    step = max(1, len(squad) // max(1, n - len(out)))
+    return (out + squad[::step])[:n]
+
+
+def off_topic_questions(shared: Path, n: int = 50) -> list[str]:
+    """SciFact claims: questions the seed+wiki+SQuAD base does not answer (the hard case for an ANN)."""
+    return [json.loads(line)["text"] for line in (shared / "eval" / "scifact" / "queries.jsonl").open()][:n]
+
+
+def base_indexes(embedder, model: str, work: Path) -> list:  # type: ignore[no-untyped-def]
+    """The real indexes the semi-synthetic ones repeat: seed + Wikipedia, and the SQuAD paragraphs."""
+    return [make_service(prepare(name, work, model=model), embedder, model).index for name in ("seed+wiki", "squad")]
 
 
 def bench_build(embedder, model: str, work: Path, repeats: int) -> dict:  # type: ignore[no-untyped-def]
@@ -88,26 +101,34 @@ def bench_build(embedder, model: str, work: Path, repeats: int) -> dict:  # type
 
 def bench_latency(embedder, model: str, work: Path, sizes: list[int], shared: Path) -> dict:  # type: ignore[no-untyped-def]
     """Service.ask latency and ANN recall on semi-synthetic indexes of each size."""
-    real = make_service(prepare("seed+wiki", work, model=model), embedder, model).index
+    reals = base_indexes(embedder, model, work)
     qs = questions(shared)
     qvecs = embedder.embed(qs)
-    rows = [{"label": "real seed+wiki", **measure_index(real, embedder, qs, qvecs, work)}]
+    off = embedder.embed(off_topic_questions(shared))
+    rows = [{"label": "real seed+wiki", **measure_index(reals[0], embedder, qs, qvecs, work)}]
     for n in sizes:
-        row = measure_size(real, n, embedder, qs, qvecs, work)
+        row = measure_size(reals, n, embedder, qs, qvecs, work, off)
         rows.append({"label": f"{n:,} semi-synthetic", **row})
         print(
             f"latency n={n}: ask p50 {row['ask_ms']['p50']:.1f} ms p95 {row['ask_ms']['p95']:.1f} ms, "
             f"ann {row['ann']}, recall@10 {row['recall@10']:.3f}, rss {row['rss_mb']:.0f} MiB",
             flush=True,
         )
-    return {"base_passages": len(real.chunks), "questions": len(qs), "real": rows[0], "rows": rows[1:]}
+    base = sum(len(r.chunks) for r in reals)
+    return {
+        "base_passages": base,
+        "questions": len(qs),
+        "off_topic_questions": len(off),
+        "real": rows[0],
+        "rows": rows[1:],
+    }
 
 
 def bench_crossover(embedder, model: str, work: Path, sizes: list[int], shared: Path) -> dict:  # type: ignore[no-untyped-def]
     """Flat against HNSW at the sizes around vectors.EXACT_LIMIT (vectors only), to place the switch."""
-    real = make_service(prepare("seed+wiki", work, model=model), embedder, model).index
+    base = np.concatenate([np.asarray(r.vectors, dtype=np.float32) for r in base_indexes(embedder, model, work)])
     qvecs = embedder.embed(questions(shared))
-    return {"rows": ann_crossover(np.asarray(real.vectors, dtype=np.float32), sizes, qvecs)}
+    return {"rows": ann_crossover(base, sizes, qvecs)}
 
 
 def bench_cold(model: str, work: Path, runs: int) -> dict:

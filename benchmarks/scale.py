@@ -18,7 +18,7 @@ from korea_bot.service import Service
 from korea_bot.vectors import HNSW_EF_SEARCH, describe
 from korea_bot.vectors import search as ann_search
 
-EF_SWEEP = (16, 32, 64, 96, 128, 192, 256)
+EF_SWEEP = (32, 64, 128, 256, 512)
 
 
 def percentiles(ms: list[float]) -> dict:
@@ -89,13 +89,19 @@ def serve(index: LoadedIndex, embedder: Embedder, scratch: Path) -> Service:
 
 
 def measure_size(
-    real: LoadedIndex, n: int, embedder: Embedder, questions: list[str], query_vecs: np.ndarray, scratch: Path
+    reals: list[LoadedIndex],
+    n: int,
+    embedder: Embedder,
+    questions: list[str],
+    query_vecs: np.ndarray,
+    scratch: Path,
+    off_topic: np.ndarray | None = None,
 ) -> dict:
     """Build an n-passage semi-synthetic index, then measure it with measure_index."""
     t0 = time.perf_counter()
-    index = synthetic_index(real, n)
+    index = synthetic_index(reals, n)
     build_s = time.perf_counter() - t0
-    row = measure_index(index, embedder, questions, query_vecs, scratch)
+    row = measure_index(index, embedder, questions, query_vecs, scratch, off_topic)
     row["build_seconds"] = round(build_s, 1)
     del index
     gc.collect()
@@ -103,7 +109,12 @@ def measure_size(
 
 
 def measure_index(
-    index: LoadedIndex, embedder: Embedder, questions: list[str], query_vecs: np.ndarray, scratch: Path
+    index: LoadedIndex,
+    embedder: Embedder,
+    questions: list[str],
+    query_vecs: np.ndarray,
+    scratch: Path,
+    off_topic: np.ndarray | None = None,
 ) -> dict:
     """Time Service.ask and its parts on an index, and the ANN's recall against exact search."""
     n = len(index.chunks)
@@ -142,6 +153,10 @@ def measure_index(
         truth = exact_topk(index.vectors, query_vecs)
         row["recall@10"] = recall_at(index.ann, query_vecs, truth)
         row["ef_sweep"] = ef_sweep(index, query_vecs, truth)
+        if off_topic is not None:
+            off_truth = exact_topk(index.vectors, off_topic)
+            row["recall@10_off_topic"] = recall_at(index.ann, off_topic, off_truth)
+            row["ef_sweep_off_topic"] = ef_sweep(index, off_topic, off_truth)
         t = time.perf_counter()
         exact_topk(index.vectors, query_vecs[:20])
         row["exact_numpy_ms_per_query"] = (time.perf_counter() - t) * 1000 / 20

@@ -54,21 +54,21 @@ def repeated_keyword_index(texts: list[str], n: int) -> KeywordIndex:
     return KeywordIndex(retriever)
 
 
-def synthetic_index(real: LoadedIndex, n: int, noise: float = 0.75, seed: int = 0) -> LoadedIndex:
-    """A LoadedIndex of n passages built in memory (FAISS index chosen by vectors.build_ann, as in a real build)."""
-    base_vecs = np.asarray(real.vectors, dtype=np.float32)
-    chunks = synthetic_chunks(real.chunks, n)
+def synthetic_index(reals: list[LoadedIndex], n: int, noise: float = 0.75, seed: int = 0) -> LoadedIndex:
+    """An in-memory LoadedIndex of n passages cycling through the real ones; FAISS index from vectors.build_ann."""
+    base_chunks = [c for real in reals for c in real.chunks]
+    base_vecs = np.concatenate([np.asarray(real.vectors, dtype=np.float32) for real in reals])
+    chunks = synthetic_chunks(base_chunks, n)
     vectors = perturbed_vectors(base_vecs, n, noise, seed)
-    titles = {c.source: (real.documents.get(c.source) or {}).get("title", "") for c in real.chunks}
-    texts = [embed_text(titles.get(c.source, ""), c.text) for c in real.chunks]
-    keyword = repeated_keyword_index(texts, n)
+    titles = {src: doc.get("title", "") for real in reals for src, doc in real.documents.items()}
+    keyword = repeated_keyword_index([embed_text(titles.get(c.source, ""), c.text) for c in base_chunks], n)
     ann = build_ann(vectors)
     sources = sorted({c.source for c in chunks})
     documents = {s: {"source": s, "title": s, "url": None} for s in sources}
     manifest = {
         "version": f"synthetic-{n}",
-        "model": real.manifest["model"],
-        "dim": real.manifest["dim"],
+        "model": reals[0].manifest["model"],
+        "dim": reals[0].manifest["dim"],
         "ann": describe(ann),
         "counts": {"documents": len(sources), "passages": n},
         "files": {},

@@ -82,7 +82,7 @@ def test_prepare_seed_wiki_copies_articles_without_attribution_file(tmp_path: Pa
 def test_synthetic_index_and_recall_helpers(fake_service) -> None:  # type: ignore[no-untyped-def]
     """A semi-synthetic index of any size is served by a real Service; exact_topk agrees with brute force."""
     real = fake_service.index
-    index = synthetic.synthetic_index(real, 500, noise=0.5)
+    index = synthetic.synthetic_index([real], 500, noise=0.5)
     assert len(index.chunks) == index.vectors.shape[0] == 500
     assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-4)
     assert index.keyword.scores("Hwasong missile").shape == (500,)
