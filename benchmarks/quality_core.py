@@ -16,11 +16,9 @@ from peer import LangChainPeer
 from korea_bot.config import load_settings
 from korea_bot.embedding import Embedder
 from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
-from korea_bot.index import index_params
 from korea_bot.models import Chunk
 from korea_bot.retriever import collapse
 from korea_bot.service import Service, clean_question
-from korea_bot.store import VERSIONS, current_version, read_json
 from korea_bot.vectors import search as ann_search
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,11 +99,6 @@ def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
     """Our Service with its default retrieval settings over the dataset, index built (or reused) in place."""
     settings = load_settings(sources_dir=ds.sources, index_dir=ds.index, model=model)
     service = Service(settings, embedder=embedder)
-    if current_version(ds.index) is not None:
-        # index.py reuses old passages by file hash even when the model or chunking changed: force a full build then.
-        params = read_json(ds.index / VERSIONS / current_version(ds.index) / "manifest.json").get("params")
-        if params != index_params(embedder, service.chunking):
-            service.reindex(full=True)
     service.ensure_index()
     return service
 
