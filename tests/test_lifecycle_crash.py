@@ -183,28 +183,43 @@ def test_full_disk_while_switching_current(tmp_path: Path, monkeypatch: pytest.M
     _check_after_crash(sources, index, old, old_texts, "old")
 
 
+def _du(folder: Path) -> int:
+    """Bytes used by the files under folder, counted in 4 kB pages as tmpfs does."""
+    return sum(-(-p.stat().st_size // 4096) * 4096 for p in folder.rglob("*") if p.is_file())
+
+
 @pytest.fixture
 def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A 600 kB tmpfs (needs root and mount); skipped elsewhere."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
+    """A factory mounting a tmpfs of a given size (needs root and mount; skipped elsewhere)."""
+    mounts: list[Path] = []
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode(errors='replace').strip()}")
+
+    def mount(size: int) -> Path:
+        target = tmp_path / f"disk{len(mounts)}"
+        target.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)], capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode(errors='replace').strip()}")
+        mounts.append(target)
+        return target
+
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    for target in mounts:
+        subprocess.run(["umount", "-l", str(target)], check=False)
 
 
-def test_real_full_disk_keeps_the_previous_version(tmp_path: Path, tiny_disk: Path) -> None:
-    sources, index = tmp_path / "sources", tiny_disk / "index"
+def test_real_full_disk_keeps_the_previous_version(tmp_path: Path, tiny_disk) -> None:  # type: ignore[no-untyped-def]
+    sources = tmp_path / "sources"
     old_texts = make_corpus(sources, n_files=4)
+    probe = build_index(sources, tmp_path / "probe", HashEmbedder(64)).version
+    size = 2 * _du(tmp_path / "probe" / VERSIONS / probe) + 64 * 1024  # room for one version, not for 4x that
+    index = tiny_disk(size) / "index"
     old = build_index(sources, index, HashEmbedder(64)).version
-    make_corpus(sources / "big", n_files=60, paragraphs=6, seed=1)
+    make_corpus(sources / "big", n_files=16, seed=1)
     done = subprocess.run([PYTHON, "-m", "korea_bot", "index", "--sources", str(sources), "--index", str(index)],
                           env=cli_env(KOREA_BOT_LOG_LEVEL="WARNING"), capture_output=True, text=True)  # fmt: skip
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 1, (size, done.stdout, done.stderr)
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]  # one line, no traceback
     assert "disk full while writing" in done.stderr and "previous index is unchanged" in done.stderr
     assert current_version(index) == old and not [p for p in (index / VERSIONS).iterdir() if p.name.startswith(".")]

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("korea_bot.watch")
 DEBOUNCE_MS = 1000
-RETRY_MS = 5000
+TICK_MS = 500
+RETRY_S = 5.0
 
 
 class _Stopped(BaseException):
@@ -46,8 +48,6 @@ def watch(
     service: Service, full_first: bool = False, debounce_ms: int = DEBOUNCE_MS, stop: threading.Event | None = None
 ) -> int:
     """Build once, then rebuild after every burst of source changes; return 0 on Ctrl-C or SIGTERM."""
-    import watchfiles
-
     sources = Path(service.settings.sources_dir)
     if not sources.is_dir():
         raise SourceError(f"sources folder {sources} does not exist: nothing to watch")
@@ -55,30 +55,39 @@ def watch(
         logging.getLogger("korea_bot").setLevel(logging.INFO)
     stop = stop or threading.Event()
     building = threading.Event()
-    log.info("watching %s for changes (Ctrl-C to stop)", sources)
-    with _on_sigterm(stop, building):
-        try:
-            pending = not rebuild(service, building, full=full_first)
-            for changes in watchfiles.watch(
-                sources,
-                watch_filter=source_filter(sources),
-                debounce=debounce_ms,
-                stop_event=stop,
-                rust_timeout=RETRY_MS,
-                yield_on_timeout=True,
-                raise_interrupt=False,
-            ):
-                if stop.is_set():
-                    break
-                if changes:
-                    names = sorted({_relative(sources, path) for _, path in changes})
-                    log.info("%d change(s): %s", len(names), ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
-                if changes or pending:
-                    pending = not rebuild(service, building)
-        except (KeyboardInterrupt, _Stopped):
-            pass
+    with _on_sigterm(stop, building), contextlib.suppress(KeyboardInterrupt, _Stopped):
+        _loop(service, sources, full_first, debounce_ms, stop, building)
     log.info("watch stopped; serving version %s", current_version_or_none(service.settings.index_dir))
     return 0
+
+
+def _loop(
+    service: Service, sources: Path, full: bool, debounce_ms: int, stop: threading.Event, building: threading.Event
+) -> None:
+    """Start watching, then build (so edits made during the first build are seen); rebuild after each burst."""
+    import watchfiles
+
+    first, pending, last_try = True, True, 0.0
+    for changes in watchfiles.watch(
+        sources,
+        watch_filter=source_filter(sources),
+        debounce=debounce_ms,
+        stop_event=stop,
+        rust_timeout=TICK_MS,
+        yield_on_timeout=True,
+        raise_interrupt=False,
+    ):
+        if stop.is_set():
+            return
+        if first:
+            log.info("watching %s for changes (Ctrl-C to stop)", sources)
+        if changes:
+            names = sorted({_relative(sources, path) for _, path in changes})
+            log.info("%d change(s): %s", len(names), ", ".join(names[:5]) + (" …" if len(names) > 5 else ""))
+        if changes or first or (pending and time.monotonic() - last_try >= RETRY_S):
+            first, last_try = False, time.monotonic()
+            pending = not rebuild(service, building, full=full)
+            full = full and pending  # --full applies to the first build that gets to run
 
 
 def rebuild(service: Service, building: threading.Event | None = None, full: bool = False) -> bool:
@@ -91,13 +100,11 @@ def rebuild(service: Service, building: threading.Event | None = None, full: boo
         log.warning("%s; will retry", exc)
         return False
     except Exception as exc:
+        live = current_version_or_none(service.settings.index_dir)
         message = explain(exc)
         if message is None:
-            log.exception(
-                "rebuild failed; still serving version %s", current_version_or_none(service.settings.index_dir)
-            )
+            log.exception("rebuild failed; still serving version %s", live)
         else:
-            live = current_version_or_none(service.settings.index_dir)
             log.error("rebuild failed, still serving version %s: %s", live, message)
         return True  # a bad file is not retried until something changes again
     finally:
