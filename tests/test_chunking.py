@@ -34,13 +34,13 @@ def _check(doc: Document, max_chars: int = 600) -> int:
     return len(chunks)
 
 
-@pytest.mark.parametrize("root", [SEED, WIKI], ids=["seed", "wikipedia"])
-def test_every_passage_is_an_exact_slice(root: Path) -> None:
+@pytest.mark.parametrize(("root", "at_least"), [(SEED, 20), (WIKI, 5000)], ids=["seed", "wikipedia"])
+def test_every_passage_is_an_exact_slice(root: Path, at_least: int) -> None:
     """Across the bundled article and the 35 Wikipedia articles every passage is verbatim and in bounds."""
     if not root.exists():
         pytest.skip(f"{root} not present")
     total = sum(_check(load_document(root, name)) for name in discover(root))
-    assert total > 30
+    assert total >= at_least
 
 
 def test_seed_article_boilerplate_is_not_quotable() -> None:

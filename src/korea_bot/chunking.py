@@ -28,7 +28,7 @@ _BOILERPLATE = re.compile(
 class ChunkSettings:
     """How passages are cut; part of the index manifest."""
 
-    target_chars: int = 360
+    target_chars: int = 600
     max_chars: int = 600
 
     def as_dict(self) -> dict[str, int]:

@@ -21,7 +21,7 @@ class RetrievalSettings:
 
     dense_weight: float = 0.5
     candidates: int = 100
-    min_score: float = 0.3
+    min_score: float = 0.2
     dedupe_jaccard: float = 0.7
 
 

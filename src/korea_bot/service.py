@@ -17,10 +17,11 @@ from .index import LoadedIndex, build_index, load_index
 from .models import Answer, BuildReport, Chunk, IndexStats, Passage
 from .retriever import RetrievalSettings, rank, supported, to_passages
 from .sources import discover, file_hash, read_bytes, safe_relative
-from .store import IndexCorrupt, current_version
+from .store import BuildLocked, IndexCorrupt, current_version
 
 log = logging.getLogger(__name__)
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+LOCK_WAIT_SECONDS = 900.0
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
 
 
@@ -62,9 +63,7 @@ class Service:
         self._swap = threading.Lock()
         self._build = threading.Lock()
         self.retrieval = RetrievalSettings(min_score=settings.min_score)
-        self.chunking = ChunkSettings(
-            max_chars=settings.max_passage_chars, target_chars=min(360, settings.max_passage_chars)
-        )
+        self.chunking = ChunkSettings(max_chars=settings.max_passage_chars, target_chars=settings.max_passage_chars)
 
     @property
     def embedder(self) -> Embedder:
@@ -125,7 +124,18 @@ class Service:
         """Build or update the index when it is missing or stale, then load it; None if it was current."""
         if not self.is_stale() and self._index is not None:
             return None
-        return self.reindex(progress=progress)
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return self.reindex(progress=progress)
+            except BuildLocked as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("%s; waiting for it before serving", exc)
+                time.sleep(2.0)
+                self.reload_if_changed()
+                if not self.is_stale():
+                    return None
 
     def reindex(self, full: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildReport:
         """Rebuild incrementally (or fully), then swap the new version in."""
