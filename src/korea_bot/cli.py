@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("korea-bot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `korea-bot ask ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         from .errors import explain
 

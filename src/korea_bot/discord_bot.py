@@ -26,7 +26,7 @@ log = logging.getLogger("korea_bot.discord")
 T = TypeVar("T")
 TOKEN_TTL = 15 * 60 - 20  # an interaction token lasts 15 minutes; keep a margin
 EXPIRED_CODES = {10015, 50027}  # Unknown Webhook, Invalid Webhook Token
-RELOAD_EVERY = 30.0
+RELOAD_EVERY = 5.0
 ERROR_TEXT = "Sorry, something went wrong while handling that. It has been logged; please try again later."
 
 
@@ -103,7 +103,7 @@ class KoreaBot(discord.Client):
         while not self.is_closed():
             await asyncio.sleep(RELOAD_EVERY)
             try:
-                await self.run_search(self.service.reload_if_changed)
+                await asyncio.to_thread(self.service.reload_if_changed)  # no tokenizer use: off the search worker
             except Exception:
                 log.exception("checking for a new index version failed")
 
