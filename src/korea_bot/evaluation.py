@@ -150,7 +150,7 @@ def evaluate(evalset: EvalSet, search: Searcher, doc_ids: dict[str, str] | None 
         for cut in hits:
             hits[cut] += first is not None and first < cut
         mrr += 1.0 / (first + 1) if first is not None else 0.0
-        n_rel = len(item.gold_docs) if evalset.doc_level else 1
+        n_rel = len(item.gold_docs) if evalset.doc_level else max(1, sum(rel))
         ideal = sum(1 / math.log2(i + 2) for i in range(min(n_rel, k)))
         ndcg += sum(1 / math.log2(i + 2) for i, r in enumerate(rel) if r) / ideal
     n = max(answerable, 1)

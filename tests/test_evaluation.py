@@ -1,0 +1,97 @@
+"""Retrieval metrics and question-file formats of `korea-bot eval`."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from conftest import SHARED
+
+from korea_bot import feedback
+from korea_bot.evaluation import EvalError, EvalItem, EvalSet, evaluate, load_eval
+from korea_bot.models import Chunk, Passage
+
+
+def _chunk(source: str, text: str) -> Chunk:
+    """A chunk with the given text."""
+    return Chunk(source, 0, len(text), 1, text)
+
+
+def test_metrics_on_a_known_ranking() -> None:
+    """hit@k, MRR, nDCG and abstention are computed exactly on a hand-made ranking."""
+    items = [EvalItem("q1", ["alpha"]), EvalItem("q2", ["beta"]), EvalItem("off-topic")]
+    ranking = {
+        "q1": (True, [("a", _chunk("a", "x"), 1.0), ("b", _chunk("b", "has alpha"), 0.5)]),
+        "q2": (True, [("c", _chunk("c", "beta here"), 1.0)]),
+        "off-topic": (False, []),
+    }
+    m = evaluate(EvalSet("t", items), lambda q, k: ranking[q])
+    assert m["hit@1"] == 0.5 and m["hit@3"] == 1.0
+    assert m["mrr@10"] == pytest.approx((0.5 + 1.0) / 2)
+    assert m["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1.0) / 2)
+    assert m["abstain_correct"] == 1.0 and m["false_abstain"] == 0.0
+    assert 0.0 <= m["ndcg@10"] <= 1.0
+
+
+def test_ndcg_never_exceeds_one_with_many_matching_passages() -> None:
+    """Several passages containing the answer string still give nDCG <= 1."""
+    results = [(s, _chunk(s, "the won is the currency"), 1.0) for s in "abc"]
+    m = evaluate(EvalSet("t", [EvalItem("money?", ["won"])]), lambda q, k: (True, results))
+    assert m["ndcg@10"] == pytest.approx(1.0)
+
+
+def test_document_level_dedupes_passages_of_one_document() -> None:
+    """For corpus datasets, two passages of one wrong document count as one rank."""
+    results = [
+        ("d1.md", _chunk("d1.md", "x"), 1.0),
+        ("d1.md", _chunk("d1.md", "y"), 0.9),
+        ("d2.md", _chunk("d2.md", "z"), 0.8),
+    ]
+    m = evaluate(
+        EvalSet("t", [EvalItem("q", gold_docs={"d2"})], doc_level=True),
+        lambda q, k: (True, results),
+        {"d1.md": "d1", "d2.md": "d2"},
+    )
+    assert m["hit@1"] == 0.0 and m["mrr@10"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("rel", "count", "corpus"),
+    [
+        ("seed_dev.jsonl", 15, False),
+        ("squad2-half/questions.jsonl", 1278, True),
+        ("scifact/queries.jsonl", 809, True),
+        ("nq-korea/core_korea_nuclear.jsonl", 11, False),
+    ],
+)
+def test_shared_formats_load(rel: str, count: int, corpus: bool) -> None:
+    """Each question file in ../shared/eval is recognised, with its corpus when it has one."""
+    path = SHARED / "eval" / rel
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    evalset = load_eval(path)
+    assert len(evalset.items) == count
+    assert (evalset.corpus is not None) == corpus
+
+
+def test_feedback_file_reads_back_as_labels(tmp_path: Path) -> None:
+    """Thumbs-up feedback written by the bot becomes gold spans; thumbs-down rows are not labels."""
+    shown = [Passage(1, "a.txt", "A", None, 1, 0, 9, (0, 9), 0.5, "x" * 9)]
+    path = tmp_path / "feedback.jsonl"
+    feedback.append(path, feedback.record("q2", "down", shown, "v1", 42))
+    feedback.append(path, feedback.record("q1", "up", shown, "v1", 42))
+    evalset = load_eval(path)
+    assert [i.question for i in evalset.items] == ["q1"]
+    m = evaluate(evalset, lambda q, k: (True, [("a.txt", Chunk("a.txt", 5, 20, 1, "x" * 15), 1.0)]))
+    assert m["hit@1"] == 1.0
+    m = evaluate(evalset, lambda q, k: (True, [("a.txt", Chunk("a.txt", 9, 20, 1, "x" * 11), 1.0)]))
+    assert m["hit@1"] == 0.0
+
+
+def test_unknown_format_is_named(tmp_path: Path) -> None:
+    """A JSONL file of another shape is refused with its name and keys."""
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"foo": 1}\n', encoding="utf-8")
+    with pytest.raises(EvalError, match=r"odd\.jsonl: unknown question format"):
+        load_eval(path)
