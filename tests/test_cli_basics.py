@@ -10,9 +10,12 @@ from pathlib import Path
 ENV_BASE = {"KOREA_BOT_MODEL": "hash:64", "KOREA_BOT_MIN_SCORE": "0.0", "PATH": "/usr/bin:/bin"}
 
 
-def run(args: list[str], tmp_path: Path, sources: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], tmp_path: Path, sources: Path, stdin: str | None = None, extra_env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run `python -m korea_bot` with the fake embedder and a private index."""
     env = {**ENV_BASE, "KOREA_BOT_SOURCES_DIR": str(sources), "KOREA_BOT_INDEX_DIR": str(tmp_path / "index")}
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "korea_bot", *args],
         capture_output=True,
@@ -71,3 +74,14 @@ def test_empty_sources_folder_is_named(tmp_path: Path) -> None:
     proc = run(["index"], tmp_path, empty)
     assert proc.returncode == 1
     assert str(empty) in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_environment_options(tmp_path: Path, seed_sources: Path) -> None:
+    """Options come from KOREA_BOT_* variables too; a bad one names the variable once."""
+    env_json = {"KOREA_BOT_JSON": "1", "KOREA_BOT_TOP_K": "1"}
+    proc = run(["ask", "What is the double freeze?"], tmp_path, seed_sources, extra_env=env_json)
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["passages"]) == 1
+    proc = run(["ask", "x"], tmp_path, seed_sources, extra_env={"KOREA_BOT_JSON": "maybe"})
+    assert proc.returncode == 2
+    assert proc.stderr.count("KOREA_BOT_JSON") == 1 and "KOREA_BOT_KOREA_BOT" not in proc.stderr

@@ -83,8 +83,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err.get("loc", ())) or "setting"
-        env = f"KOREA_BOT_{name.upper()}"
-        raise ConfigError(f"bad value for {name} ({env}): {err.get('msg', 'invalid')}") from None
+        label = name.upper() if name.upper().startswith("KOREA_BOT_") else f"{name} (KOREA_BOT_{name.upper()})"
+        raise ConfigError(f"bad value for {label}: {err.get('msg', 'invalid')}") from None
     except (ValueError, OSError) as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
         raise ConfigError(f"bad configuration: {exc}{cause}") from None
