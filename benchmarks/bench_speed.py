@@ -7,8 +7,8 @@ Run (from the repository root, venv active; the whole run takes ~30 min and ~10 
     nice -n 10 python benchmarks/bench_speed.py --only latency --sizes 1000,10000
 
 Sections (results merged into benchmarks/results/speed.json):
-- build: `build_index(full=True)` on the bundled article + 35 Wikipedia articles, against `model.encode` of exactly
-  the passages it embeds (same batch size), alternated `--repeats` times in one run; ratio = encode s / build s.
+- build: `build_index(full=True)` on the bundled article + --build-articles Wikipedia articles, against `model.encode` of
+  exactly the passages it embeds (same batch size), alternated `--repeats` times in one run; ratio = encode s / build s.
 - latency: Service.ask (the whole in-process path: clean, embed the question, FAISS + BM25, fuse, highlight) at each
   size, on semi-synthetic indexes (synthetic.py: the real seed+Wikipedia and SQuAD passages repeated, their real
   vectors plus noise, a real BM25 index over the repeated texts, the FAISS index chosen by vectors.build_ann); plus
@@ -16,6 +16,8 @@ Sections (results merged into benchmarks/results/speed.json):
   efSearch sweep, for on-topic questions (seed, NQ, SQuAD) and off-topic ones (SciFact claims).
 - crossover: flat against HNSW (vectors only) at --crossover-sizes: single-query latency, HNSW build time and
   recall@10, to place vectors.EXACT_LIMIT.
+- recall: vectors only, --recall-size semi-synthetic vectors, the index build_ann picks, recall@10 against exact
+  search and FAISS latency for each --ef value (on-topic and off-topic questions).
 - cold: `korea-bot ask --json` in a fresh process on an existing index: time to the first answer line; peak RSS.
 """
 
@@ -34,14 +36,14 @@ from pathlib import Path
 
 import numpy as np
 from bench_quality import RESULTS, git_commit
-from quality_core import ROOT, SHARED, make_service, prepare
-from scale import ann_crossover, measure_index, measure_size
+from quality_core import ROOT, SHARED, make_service, prepare, sync_tree
+from scale import ann_crossover, measure_index, measure_size, recall_at_scale
 
 from korea_bot.embedding import make_embedder
 from korea_bot.evaluation import load_eval
 from korea_bot.index import embed_text
 
-SECTIONS = ("build", "latency", "crossover", "cold")
+SECTIONS = ("build", "latency", "crossover", "recall", "cold")
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -66,10 +68,14 @@ def base_indexes(embedder, model: str, work: Path) -> list:  # type: ignore[no-u
     return [make_service(prepare(name, work, model=model), embedder, model).index for name in ("seed+wiki", "squad")]
 
 
-def bench_build(embedder, model: str, work: Path, repeats: int) -> dict:  # type: ignore[no-untyped-def]
+def bench_build(embedder, model: str, work: Path, repeats: int, articles: int) -> dict:  # type: ignore[no-untyped-def]
     """Full builds alternated with raw model.encode of the same passage texts."""
     ds = prepare("seed+wiki", work, model=model)
-    ds.index = work / "speed-build-index"
+    folder = work / "speed-build"
+    names = sorted(p.name for p in (ds.sources / "wikipedia").glob("*.txt"))[:articles]
+    sync_tree([ds.sources / "wikipedia" / n for n in names], ds.sources, folder / "sources")
+    sync_tree(sorted(p for p in ds.sources.glob("seed/*") if p.is_file()), ds.sources, folder / "sources")
+    ds.sources, ds.index = folder / "sources", folder / f"index-{ds.index.name}"
     service = make_service(ds, embedder, model)
     runs = []
     for _ in range(repeats):
@@ -96,7 +102,8 @@ def bench_build(embedder, model: str, work: Path, repeats: int) -> dict:  # type
         )
         print(f"build: {runs[-1]}", flush=True)
     ratios = [r["ratio"] for r in runs]
-    return {"corpus": "seed + 35 Wikipedia articles", "runs": runs, "ratio_median": float(np.median(ratios))}
+    corpus = f"bundled article + the first {len(names)} Wikipedia articles (alphabetical)"
+    return {"corpus": corpus, "runs": runs, "ratio_median": float(np.median(ratios))}
 
 
 def bench_latency(embedder, model: str, work: Path, sizes: list[int], shared: Path) -> dict:  # type: ignore[no-untyped-def]
@@ -129,6 +136,15 @@ def bench_crossover(embedder, model: str, work: Path, sizes: list[int], shared: 
     base = np.concatenate([np.asarray(r.vectors, dtype=np.float32) for r in base_indexes(embedder, model, work)])
     qvecs = embedder.embed(questions(shared))
     return {"rows": ann_crossover(base, sizes, qvecs)}
+
+
+def bench_recall(embedder, model: str, work: Path, n: int, efs: list[int], shared: Path) -> dict:  # type: ignore[no-untyped-def]
+    """Recall@10 of the ANN index build_ann picks at n passages, for several efSearch values (vectors only)."""
+    base = np.concatenate([np.asarray(r.vectors, dtype=np.float32) for r in base_indexes(embedder, model, work)])
+    on, off = embedder.embed(questions(shared)), embedder.embed(off_topic_questions(shared))
+    row = recall_at_scale(base, n, on, off, tuple(efs))
+    print(f"recall n={n}: {row}", flush=True)
+    return row
 
 
 def bench_cold(model: str, work: Path, runs: int) -> dict:
@@ -175,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="corpus sizes for the latency section")
     parser.add_argument("--crossover-sizes", default="50000,100000,200000", help="sizes for flat vs HNSW")
+    parser.add_argument("--recall-size", type=int, default=1_000_000, help="size for the recall section")
+    parser.add_argument("--ef", default="128,256,512,1024,2048", help="efSearch values for the recall section")
     parser.add_argument("--repeats", type=int, default=2, help="build/encode alternations")
+    parser.add_argument("--build-articles", type=int, default=6, help="Wikipedia articles in the build corpus")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2")
     parser.add_argument("--shared", type=Path, default=SHARED)
@@ -186,17 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     if any(s not in SECTIONS for s in sections):
         parser.error(f"--only takes a subset of {','.join(SECTIONS)}")
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    embedder = make_embedder(args.model) if {"build", "latency", "crossover"} & set(sections) else None
+    embedder = make_embedder(args.model) if {"build", "latency", "crossover", "recall"} & set(sections) else None
     for section in sections:
         started = time.perf_counter()
         if section == "build":
-            data = bench_build(embedder, args.model, args.work, args.repeats)
+            data = bench_build(embedder, args.model, args.work, args.repeats, args.build_articles)
         elif section == "latency":
             sizes = [int(s) for s in args.sizes.split(",")]
             data = bench_latency(embedder, args.model, args.work, sizes, args.shared)
         elif section == "crossover":
             sizes = [int(s) for s in args.crossover_sizes.split(",")]
             data = bench_crossover(embedder, args.model, args.work, sizes, args.shared)
+        elif section == "recall":
+            efs = [int(e) for e in args.ef.split(",")]
+            data = bench_recall(embedder, args.model, args.work, args.recall_size, efs, args.shared)
         else:
             data = bench_cold(args.model, args.work, args.cold_runs)
         data.update(

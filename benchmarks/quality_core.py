@@ -16,6 +16,7 @@ from peer import LangChainPeer
 from korea_bot.config import load_settings
 from korea_bot.embedding import Embedder
 from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
+from korea_bot.index import index_params
 from korea_bot.models import Chunk
 from korea_bot.retriever import collapse
 from korea_bot.service import Service, clean_question
@@ -60,7 +61,7 @@ class CachingEmbedder:
         return self.inner.embed(texts, batch_size, progress)
 
 
-def _sync_tree(files: list[Path], base: Path, target: Path) -> None:
+def sync_tree(files: list[Path], base: Path, target: Path) -> None:
     """Copy files (paths under base) into target, keeping relative paths, skipping identical ones."""
     for src in files:
         dst = target / src.relative_to(base)
@@ -79,10 +80,10 @@ def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | N
         return Dataset(name, load_eval(shared / "eval" / "seed_dev.jsonl"), seed_sources, index, {})
     if name == "seed+wiki":
         sources = folder / "sources"
-        _sync_tree(sorted(p for p in seed_sources.rglob("*") if p.is_file()), seed_sources, sources)
+        sync_tree(sorted(p for p in seed_sources.rglob("*") if p.is_file()), seed_sources, sources)
         wiki = shared / "corpus" / "wikipedia-korea-2019"
         articles = sorted(p for p in wiki.glob("*.txt") if p.name != "SOURCE.txt")
-        _sync_tree(articles, wiki, sources / "wikipedia")
+        sync_tree(articles, wiki, sources / "wikipedia")
         return Dataset(name, load_eval(shared / "eval" / "seed_dev.jsonl"), sources, index, {})
     if name == "squad":
         evalset = load_eval(shared / "eval" / "squad2-half" / "questions.jsonl")
@@ -100,6 +101,8 @@ def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
     settings = load_settings(sources_dir=ds.sources, index_dir=ds.index, model=model)
     service = Service(settings, embedder=embedder)
     service.ensure_index()
+    if service.index.manifest.get("params") != index_params(embedder, service.chunking):
+        service.reindex()  # Service.is_stale() only compares file hashes, not the model/chunking settings
     return service
 
 

@@ -152,11 +152,11 @@ def measure_index(
     if getattr(index.ann, "hnsw", None) is not None:
         truth = exact_topk(index.vectors, query_vecs)
         row["recall@10"] = recall_at(index.ann, query_vecs, truth)
-        row["ef_sweep"] = ef_sweep(index, query_vecs, truth)
+        row["ef_sweep"] = ef_sweep(index.ann, query_vecs, truth)
         if off_topic is not None:
             off_truth = exact_topk(index.vectors, off_topic)
             row["recall@10_off_topic"] = recall_at(index.ann, off_topic, off_truth)
-            row["ef_sweep_off_topic"] = ef_sweep(index, off_topic, off_truth)
+            row["ef_sweep_off_topic"] = ef_sweep(index.ann, off_topic, off_truth)
         t = time.perf_counter()
         exact_topk(index.vectors, query_vecs[:20])
         row["exact_numpy_ms_per_query"] = (time.perf_counter() - t) * 1000 / 20
@@ -194,3 +194,20 @@ def ann_crossover(base: np.ndarray, sizes: list[int], queries: np.ndarray, noise
         del flat, hnsw, vectors
         gc.collect()
     return rows
+
+
+def recall_at_scale(
+    base: np.ndarray, n: int, on: np.ndarray, off: np.ndarray, efs: tuple[int, ...], noise: float = 0.75
+) -> dict:
+    """Vectors only: the index vectors.build_ann picks for n semi-synthetic vectors, its recall@10 per efSearch."""
+    from korea_bot.vectors import build_ann
+
+    vectors = perturbed_vectors(base, n, noise)
+    t0 = time.perf_counter()
+    ann = build_ann(vectors)
+    build_s = time.perf_counter() - t0
+    out = {"passages": n, "ann": describe(ann), "build_seconds": round(build_s, 1), "noise": noise, **rss_mb()}
+    if getattr(ann, "hnsw", None) is not None:
+        out["ef_sweep"] = ef_sweep(ann, on, exact_topk(vectors, on), efs)
+        out["ef_sweep_off_topic"] = ef_sweep(ann, off, exact_topk(vectors, off), efs)
+    return out
