@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="build/encode alternations")
     parser.add_argument("--build-articles", type=int, default=6, help="Wikipedia articles in the build corpus")
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--torch-threads", type=int, default=0, help="torch.set_num_threads for latency (0: default)")
     parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2")
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--work", type=Path, default=ROOT / ".korea_bot_eval" / "bench")
@@ -212,7 +213,12 @@ def main(argv: list[str] | None = None) -> int:
             data = bench_build(embedder, args.model, args.work, args.repeats, args.build_articles)
         elif section == "latency":
             sizes = [int(s) for s in args.sizes.split(",")]
+            if args.torch_threads:
+                import torch
+
+                torch.set_num_threads(args.torch_threads)
             data = bench_latency(embedder, args.model, args.work, sizes, args.shared)
+            data["torch_threads"] = args.torch_threads or "default"
         elif section == "crossover":
             sizes = [int(s) for s in args.crossover_sizes.split(",")]
             data = bench_crossover(embedder, args.model, args.work, sizes, args.shared)

@@ -50,13 +50,26 @@ def plot_latency(speed: dict, out: Path) -> None:
             xytext=(6, -14),
             fontsize=8,
         )
+    real = speed["latency"].get("real")
+    if real:
+        ax.scatter([real["passages"]], [real["ask_ms"]["p50"]], marker="D", s=60, color="#e5554f", zorder=6)
+        ax.annotate(
+            "real seed+wiki",
+            (real["passages"], real["ask_ms"]["p50"]),
+            textcoords="offset points",
+            xytext=(6, 6),
+            fontsize=8,
+        )
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("passages in the index (log scale; beyond the real corpora: semi-synthetic)")
-    ax.set_ylabel("milliseconds per question")
+    ax.set_ylabel("milliseconds per question (log scale)")
     ax.set_title("Question latency against corpus size (in-process, 2 shared CPU cores)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="upper left")
+    threads = speed["latency"].get("torch_threads")
+    if threads:
+        ax.text(0.99, 0.02, f"torch threads: {threads}", transform=ax.transAxes, ha="right", fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", framealpha=0.9)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
@@ -83,9 +96,10 @@ def plot_quality(quality: dict, out: Path) -> None:
     axes[0].set_ylim(0, 1.15)
     axes[2].axhline(600, color="black", linestyle="--", linewidth=1)
     axes[2].annotate("quote goal ≤ 600", (len(datasets) - 0.5, 600), fontsize=8, ha="right", va="bottom")
-    axes[0].legend(fontsize=8, loc="lower left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(retrievers), fontsize=9, frameon=False)
     fig.suptitle("Retrieval quality per retriever on ../shared/eval (same index, same metric code)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(out)
     plt.close(fig)
 
