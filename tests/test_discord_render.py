@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from discord_harness import visible
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,21 +12,6 @@ from korea_bot import discord_render as R
 from korea_bot.models import Answer, BuildReport, IndexStats, Passage
 
 SPECIALS = set("\\*_~`|<>[]#@")
-
-
-def visible(md: str) -> str:
-    """What Discord displays for ``md``: escapes resolved and bold markers removed."""
-    out, i = [], 0
-    while i < len(md):
-        if md[i] == "\\" and i + 1 < len(md) and not md[i + 1].isalnum() and not md[i + 1].isspace():
-            out.append(md[i + 1])
-            i += 2
-        elif md.startswith("**", i):
-            i += 2
-        else:
-            out.append(md[i])
-            i += 1
-    return "".join(out)
 
 
 def unescaped_specials(md: str) -> list[int]:
