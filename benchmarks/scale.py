@@ -68,15 +68,13 @@ def ann_single_ms(ann, queries: np.ndarray, k: int = 100) -> dict:  # type: igno
     return percentiles(times)
 
 
-def ef_sweep(index: LoadedIndex, queries: np.ndarray, truth: np.ndarray) -> list[dict]:
-    """Recall@10 and single-query latency of the HNSW index for several efSearch values."""
-    hnsw = index.ann.hnsw  # type: ignore[attr-defined]
+def ef_sweep(ann, queries: np.ndarray, truth: np.ndarray, efs: tuple[int, ...] = EF_SWEEP) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Recall@10 and single-query latency of an HNSW index for several efSearch values."""
+    hnsw = ann.hnsw
     rows = []
-    for ef in EF_SWEEP:
+    for ef in efs:
         hnsw.efSearch = ef
-        rows.append(
-            {"ef_search": ef, "recall@10": recall_at(index.ann, queries, truth), **ann_single_ms(index.ann, queries)}
-        )
+        rows.append({"ef_search": ef, "recall@10": recall_at(ann, queries, truth), **ann_single_ms(ann, queries)})
     hnsw.efSearch = HNSW_EF_SEARCH
     return rows
 
