@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +18,7 @@ from .config import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.U)
+SMALL_BATCH = 16  # a question, or the sentences of a few passages for highlighting
 
 
 class EmbedderError(Exception):
@@ -90,7 +93,7 @@ class SentenceTransformerEmbedder:
         """Encode texts in batches into normalised float32 vectors."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._lock, _one_thread_if(len(texts) <= SMALL_BATCH):
             vecs = self.model.encode(
                 texts,
                 batch_size=batch_size,
@@ -118,6 +121,22 @@ def resolve_model_path(name: str) -> str:
     if name.startswith((".", "/", "~")):
         raise EmbedderError(f"model folder {name!r} does not exist")
     return name
+
+
+@contextlib.contextmanager
+def _one_thread_if(small: bool) -> Iterator[None]:
+    """Run a small encode on one torch thread: on a busy machine two threads wait on each other (p50 70 ms vs 13 ms)."""
+    if not small:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _quiet_transformers() -> None:

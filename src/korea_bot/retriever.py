@@ -35,8 +35,10 @@ class Hit:
     keyword: float
 
 
-def rank(index: LoadedIndex, query_vec: np.ndarray, question: str, cfg: RetrievalSettings) -> list[Hit]:
-    """All candidates from both retrievers, scored by the fused score, best first, near-duplicates removed."""
+def rank(
+    index: LoadedIndex, query_vec: np.ndarray, question: str, cfg: RetrievalSettings, limit: int | None = None
+) -> list[Hit]:
+    """Candidates of both retrievers by fused score, best first, near-duplicates removed (the first `limit`)."""
     n = len(index.chunks)
     if n == 0:
         return []
@@ -55,11 +57,11 @@ def rank(index: LoadedIndex, query_vec: np.ndarray, question: str, cfg: Retrieva
     fused = cfg.dense_weight * dense + (1.0 - cfg.dense_weight) * kw_norm * max(float(dense.max()), 0.0)
     order = np.argsort(-fused, kind="stable")
     hits = [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(kw_norm[i])) for i in order]
-    return collapse(index.chunks, hits, cfg.dedupe_jaccard)
+    return collapse(index.chunks, hits, cfg.dedupe_jaccard, limit)
 
 
-def collapse(chunks: list[Chunk], hits: list[Hit], jaccard: float) -> list[Hit]:
-    """Drop hits overlapping a better hit of the same source, or nearly repeating its words."""
+def collapse(chunks: list[Chunk], hits: list[Hit], jaccard: float, limit: int | None = None) -> list[Hit]:
+    """Drop hits overlapping a better hit of the same source, or nearly repeating its words; stop at `limit`."""
     kept: list[Hit] = []
     spans: dict[str, list[tuple[int, int]]] = {}
     words: list[set[str]] = []
@@ -71,6 +73,8 @@ def collapse(chunks: list[Chunk], hits: list[Hit], jaccard: float) -> list[Hit]:
         if any(len(bag & other) >= jaccard * max(1, len(bag | other)) for other in words):
             continue
         kept.append(hit)
+        if limit is not None and len(kept) >= limit:
+            break
         spans.setdefault(c.source, []).append((c.start, c.end))
         words.append(bag)
     return kept

@@ -14,6 +14,7 @@ from .chunking import ChunkSettings
 from .config import Settings
 from .embedding import Embedder, make_embedder
 from .index import LoadedIndex, build_index, load_index
+from .index_build import index_params
 from .models import Answer, BuildReport, Chunk, IndexStats, Passage
 from .retriever import RetrievalSettings, rank, supported, to_passages
 from .sources import discover, file_hash, read_bytes, safe_relative
@@ -111,9 +112,12 @@ class Service:
         if current_version(self.settings.index_dir) is None:
             return True
         try:
-            files = self.index.manifest["files"]
+            manifest = self.index.manifest
         except IndexMismatch:
             return True
+        if manifest.get("params") != index_params(self.embedder, self.chunking):
+            return True
+        files = manifest["files"]
         root = self.settings.sources_dir
         names = discover(root)
         if set(names) != set(files):
@@ -182,7 +186,7 @@ class Service:
         k = top_k or self.settings.top_k
         index = self.index
         qvec = self.embedder.embed([text])[0]
-        hits = rank(index, qvec, text, self.retrieval)
+        hits = rank(index, qvec, text, self.retrieval, limit=offset + k)
         ok = supported(hits, self.retrieval)
         chosen = hits[offset : offset + k] if ok else []
         passages = to_passages(index, chosen, qvec, text, self.embedder, first_rank=offset + 1)
@@ -194,7 +198,7 @@ class Service:
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
         qvec = self.embedder.embed([text])[0]
-        hits = rank(index, qvec, text, self.retrieval)
+        hits = rank(index, qvec, text, self.retrieval, limit=k)
         return supported(hits, self.retrieval), [
             (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
         ]
