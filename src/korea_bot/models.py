@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,6 @@ class Answer:
     index_version: str = ""
     took_ms: float = 0.0
     message: str = ""
-    more: tuple[Passage, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable
-from pathlib import Path
+
+import numpy as np
 
 from .chunking import ChunkSettings
 from .config import Settings
@@ -16,7 +17,7 @@ from .embedding import Embedder, make_embedder
 from .index import LoadedIndex, build_index, load_index
 from .index_build import index_params
 from .models import Answer, BuildReport, Chunk, IndexStats, Passage
-from .retriever import RetrievalSettings, rank, supported, to_passages
+from .retriever import Hit, RetrievalSettings, rank, supported, to_passages
 from .sources import discover, file_hash, read_bytes, safe_relative
 from .store import BuildLocked, IndexCorrupt, current_version
 
@@ -179,14 +180,18 @@ class Service:
         log.info("now serving index version %s", loaded.version)
         return True
 
+    def _ranked(self, question: str, limit: int) -> tuple[str, LoadedIndex, np.ndarray, list[Hit]]:
+        """Clean the question, embed it and rank the live index (one version for the whole call)."""
+        text = clean_question(question, self.settings.max_question_chars)
+        index = self.index
+        qvec = self.embedder.embed([text])[0]
+        return text, index, qvec, rank(index, qvec, text, self.retrieval, limit=limit)
+
     def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """Answer one question with up to top_k verbatim passages (after `offset` better ones)."""
         started = time.perf_counter()
-        text = clean_question(question, self.settings.max_question_chars)
         k = top_k or self.settings.top_k
-        index = self.index
-        qvec = self.embedder.embed([text])[0]
-        hits = rank(index, qvec, text, self.retrieval, limit=offset + k)
+        text, index, qvec, hits = self._ranked(question, offset + k)
         ok = supported(hits, self.retrieval)
         chosen = hits[offset : offset + k] if ok else []
         passages = to_passages(index, chosen, qvec, text, self.embedder, first_rank=offset + 1)
@@ -195,10 +200,7 @@ class Service:
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
-        text = clean_question(question, self.settings.max_question_chars)
-        index = self.index
-        qvec = self.embedder.embed([text])[0]
-        hits = rank(index, qvec, text, self.retrieval, limit=k)
+        _text, index, _qvec, hits = self._ranked(question, k)
         return supported(hits, self.retrieval), [
             (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
         ]
@@ -239,16 +241,3 @@ class Service:
             text,
             rows[0].page,
         )
-
-
-def default_service(settings: Settings) -> Service:
-    """A Service for the given settings (the real embedder, built lazily)."""
-    return Service(settings)
-
-
-def relative_to_cwd(path: Path) -> str:
-    """A path shown relative to the current folder when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
