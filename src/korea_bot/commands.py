@@ -58,19 +58,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _questions(args: argparse.Namespace) -> Iterator[str]:
-    """Questions from the command line, a file, or standard input (one per line)."""
-    if args.questions:
-        if args.questions == "-":
-            for line in sys.stdin:
-                if line.strip():
-                    yield line.rstrip("\n")
-            return
-        with open(args.questions, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield line.rstrip("\n")
+    """Questions from the command line, a file, or standard input (one per non-empty line)."""
+    if not args.questions:
+        yield " ".join(args.question)
         return
-    yield " ".join(args.question)
+    with contextlib.ExitStack() as stack:
+        lines = sys.stdin if args.questions == "-" else stack.enter_context(open(args.questions, encoding="utf-8"))
+        yield from (line.rstrip("\n") for line in lines if line.strip())
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
