@@ -60,6 +60,12 @@ class CachingEmbedder:
             return vec[None, :]
         return self.inner.embed(texts, batch_size, progress)
 
+    def embed_passages(
+        self, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Passage and sentence vectors, straight from the inner embedder."""
+        return self.inner.embed_passages(texts, spans, batch_size)
+
 
 def sync_tree(files: list[Path], base: Path, target: Path) -> None:
     """Copy files (paths under base) into target, keeping relative paths, skipping identical ones."""

@@ -34,6 +34,10 @@ class CachedEmbedder:
                 self.cache[t] = v
         return np.stack([self.cache[t] for t in texts])
 
+    def embed_passages(self, texts: list[str], spans: list, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Passage and sentence vectors, straight from the inner embedder."""
+        return self.inner.embed_passages(texts, spans, batch_size)
+
 
 def main() -> None:
     """Run the sweep."""

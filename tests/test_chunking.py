@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from korea_bot.chunking import ChunkSettings, chunk_document, is_heading
 from korea_bot.embedding import HashEmbedder
 from korea_bot.models import Document
-from korea_bot.retriever import highlight
+from korea_bot.retriever import best_sentence
 from korea_bot.sources import discover, load_document
 
 EMB = HashEmbedder(32)
@@ -28,8 +28,8 @@ def _check(doc: Document, max_chars: int = 600) -> int:
         assert 0 < len(c.text) <= max_chars
         assert c.text == c.text.strip()
         assert all(c.start <= s < e <= c.end for s, e in c.sentences)
-        sent_vecs = EMB.embed([doc.text[s:e] for s, e in c.sentences])
-        hs, he = highlight(c, qvec, sent_vecs, "Russia North Korea nuclear talks")
+        sims = EMB.embed([doc.text[s:e] for s, e in c.parts]) @ qvec
+        hs, he = best_sentence(c, sims, "Russia North Korea nuclear talks")
         assert c.start <= hs < he <= c.end
     return len(chunks)
 

@@ -18,7 +18,7 @@ from korea_bot.index import EmptySources, build_index, load_index
 from korea_bot.service import IndexMismatch
 from korea_bot.store import CURRENT, VERSIONS, IndexCorrupt, current_version, sha256_file
 
-FILES = ["manifest.json", "vectors.npy", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "keyword/vocab.index.json",
+FILES = ["manifest.json", "vectors.npy", "sentences.npy", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "keyword/vocab.index.json",
          "keyword/data.csc.index.npy"]  # fmt: skip
 
 
@@ -107,6 +107,17 @@ def test_wrong_dimension_is_detected(two_versions) -> None:  # type: ignore[no-u
     _rewrite(folder, vectors=np.ascontiguousarray(vectors[:, :32]))
     loaded = load_index(index)
     assert loaded.version == old and "vectors.npy (" in loaded.notes[0] and "x64" in loaded.notes[0]
+
+
+def test_sentence_vector_count_mismatch_is_detected(two_versions) -> None:  # type: ignore[no-untyped-def]
+    _sources, index, old, live, _texts = two_versions
+    folder = index / VERSIONS / live
+    parts = np.load(folder / "sentences.npy")
+    np.save(folder / "sentences.npy", parts[:-1], allow_pickle=False)
+    _rewrite(folder)
+    loaded = load_index(index)
+    assert loaded.version == old and "sentences.npy: holds" in loaded.notes[0]
+    assert f"the passages need {len(parts)}x64" in loaded.notes[0]
 
 
 def test_passage_offsets_that_do_not_match_the_text_are_detected(tmp_path: Path) -> None:

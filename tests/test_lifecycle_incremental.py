@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lifecycle_helpers import assert_verbatim, make_corpus, service, snapshot
 
@@ -36,11 +37,20 @@ def test_one_changed_file_embeds_only_its_passages(corpus: tuple[Path, Path, dic
     assert embedder.texts_embedded == own == report.embedded
     assert embedder.texts_embedded < len(after.chunks) / 5
     assert after.version != before.version
-    # the kept files' vectors are carried over unchanged, row for row
+    # the kept files' passage and sentence vectors are carried over unchanged, row for row
     old_rows = {(c.source, c.start): i for i, c in enumerate(before.chunks)}
     for i, c in enumerate(after.chunks):
         if c.source != "doc005.txt":
-            assert (after.vectors[i] == before.vectors[old_rows[(c.source, c.start)]]).all()
+            j = old_rows[(c.source, c.start)]
+            assert (after.vectors[i] == before.vectors[j]).all()
+            new_parts = after.parts[after.part_start[i] : after.part_start[i + 1]]
+            assert len(new_parts) == len(c.parts)
+            assert (new_parts == before.parts[before.part_start[j] : before.part_start[j + 1]]).all()
+    # the changed file's sentence vectors are fresh: each is its sentence's own embedding
+    row = next(i for i, c in enumerate(after.chunks) if c.source == "doc005.txt")
+    c = after.chunks[row]
+    fresh = HashEmbedder(64).embed([c.text[s - c.start : e - c.start] for s, e in c.parts])
+    assert np.allclose(after.parts[after.part_start[row] : after.part_start[row + 1]], fresh, atol=1e-3)
     answer = service(sources, index).ask("pagoda built in Zone005")
     assert_verbatim(answer, snapshot(sources))
     assert "pagoda" in answer.passages[0].text

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     index_dir: Path = Path("docs_index/index")
     model: str = DEFAULT_MODEL
     top_k: int = Field(default=3, ge=1, le=10)
-    min_score: float = Field(default=0.2, ge=-1.0, le=1.0)
+    min_score: float = Field(default=0.25, ge=-1.0, le=1.0)
     max_passage_chars: int = Field(default=600, ge=120, le=4000)
     max_question_chars: int = Field(default=500, ge=10, le=5000)
     batch_size: int = Field(default=64, ge=1, le=4096)

@@ -18,7 +18,8 @@ from .config import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+", re.U)
-SMALL_BATCH = 16  # a question, or the sentences of a few passages for highlighting
+SMALL_BATCH = 16  # a question: encoded on one torch thread
+Spans = list[tuple[int, int]]  # character ranges (sentences) inside one text
 
 
 class EmbedderError(Exception):
@@ -33,6 +34,12 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Return an (n, dim) float32 array of unit vectors."""
+        ...
+
+    def embed_passages(
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Unit vectors of the texts, and of each span of each text (in order): one (n, dim), one (sum spans, dim)."""
         ...
 
 
@@ -50,6 +57,19 @@ class HashEmbedder:
         """Hash lower-cased words into buckets and normalise."""
         self.calls += 1
         self.texts_embedded += len(texts)
+        return self._hash(texts)
+
+    def embed_passages(
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The texts' vectors, and each span hashed on its own (counted as one call of len(texts) texts)."""
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        pieces = [text[s:e] for text, ranges in zip(texts, spans, strict=True) for s, e in ranges]
+        return self._hash(texts), self._hash(pieces)
+
+    def _hash(self, texts: list[str]) -> np.ndarray:
+        """The hashing itself."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
@@ -102,6 +122,44 @@ class SentenceTransformerEmbedder:
                 normalize_embeddings=True,
             )
         return _normalise(np.asarray(vecs, dtype=np.float32))
+
+    def embed_passages(
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass per text: the model's own vector, and each span's mean of the contextual token vectors."""
+        if not texts:
+            empty = np.zeros((0, self.dim), dtype=np.float32)
+            return empty, empty
+        with self._lock:
+            outputs = self.model.encode(
+                texts, batch_size=batch_size, output_value=None, normalize_embeddings=True, show_progress_bar=False
+            )
+            offsets = self.model.tokenizer(
+                texts, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
+            )
+        vecs, parts = [], []
+        for out, ids, offs, ranges in zip(outputs, offsets["input_ids"], offsets["offset_mapping"], spans, strict=True):
+            vec = out["sentence_embedding"].float().cpu().numpy()
+            real = int(out["attention_mask"].sum())
+            tokens = out["token_embeddings"][:real].float().cpu().numpy()
+            if real != len(ids) or out["input_ids"][:real].tolist() != list(ids):
+                log.warning("tokenisation mismatch; sentence vectors fall back to the passage vector")
+                parts.extend(vec for _ in ranges)
+            else:
+                parts.extend(pool_spans(tokens, np.asarray(offs, dtype=np.int64).reshape(-1, 2), ranges, vec))
+            vecs.append(vec)
+        return _normalise(np.stack(vecs)), _normalise(np.stack(parts) if parts else np.zeros((0, self.dim)))
+
+
+def pool_spans(tokens: np.ndarray, offsets: np.ndarray, spans: Spans, fallback: np.ndarray) -> list[np.ndarray]:
+    """Mean of the token vectors starting inside each character span (fallback when none does, e.g. truncated)."""
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    real = ends > starts  # special tokens have empty offsets
+    out = []
+    for s, e in spans:
+        take = real & (starts >= s) & (starts < e)
+        out.append(tokens[take].mean(axis=0) if take.any() else fallback)
+    return out
 
 
 def resolve_model_path(name: str) -> str:

@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from .chunking import ChunkSettings, chunk_document
 from .embedding import Embedder
-from .index_load import LoadedIndex, load_index
-from .keyword import KeywordIndex
+from .index_load import LoadedIndex, load_index, part_rows
+from .index_write import embed_text, write_version
 from .models import BuildReport, Chunk, Document
 from .sources import SourceError, discover, file_hash, load_document, read_bytes
-from .store import IndexCorrupt, build_lock, checksums, cleanup, next_version, publish, staging, write_json
-from .vectors import build_ann, describe
+from .store import IndexCorrupt, build_lock, cleanup
 
 log = logging.getLogger("korea_bot.index")
-FORMAT = 1
+FORMAT = 2  # 2: a vector per sentence (sentences.npy) next to the passage vectors
 
 
 class EmptySources(SourceError):
     """The sources folder has nothing to index."""
-
-
-def embed_text(title: str, chunk_text: str) -> str:
-    """What is embedded and keyword-indexed for a passage: its document title, then its text."""
-    return f"{title}\n{chunk_text}" if title else chunk_text
 
 
 def index_params(embedder: Embedder, chunking: ChunkSettings) -> dict:
@@ -80,8 +72,8 @@ def build_index(
             return BuildReport(old.version, kept=tuple(plan.kept), passages=len(old.chunks), seconds=seconds)
         if old is not None and old.notes:
             log.warning("republishing because %s", old.notes[0])
-        chunks, vectors, embedded = _assemble(plan, old, embedder, chunking, batch_size, progress)
-        version = _write_version(index_dir, plan.docs, chunks, vectors, params)
+        chunks, vectors, parts, embedded = _assemble(plan, old, embedder, chunking, batch_size, progress)
+        version = write_version(index_dir, plan.docs, chunks, vectors, parts, params)
         return BuildReport(
             version,
             tuple(plan.added),
@@ -127,133 +119,54 @@ def _plan(sources_dir: Path, names: list[str], old: LoadedIndex | None, reuse: b
     return plan
 
 
-def _assemble(plan, old, embedder, chunking, batch_size, progress) -> tuple[list[Chunk], np.ndarray, int]:  # type: ignore[no-untyped-def]
-    """Chunk and embed the new sources, reuse the rows of the others, in source order."""
-    parts: list[tuple[list[Chunk], np.ndarray | None]] = []
+def _assemble(plan, old, embedder, chunking, batch_size, progress):  # type: ignore[no-untyped-def]
+    """Chunk and embed the new sources, reuse the rows (and sentence vectors) of the others, in source order."""
+    blocks: list[tuple[list[Chunk], np.ndarray | None, np.ndarray | None]] = []
     texts: list[str] = []
+    spans: list[list[tuple[int, int]]] = []
     for doc in plan.docs:
         ids = plan.reuse.get(doc.source)
         if ids is not None:
             chunks = [_moved(old.chunks[i], doc.source) for i in ids]
-            parts.append((chunks, np.asarray(old.vectors[ids], dtype=np.float32)))
+            flat, _ = part_rows(old.part_start, np.asarray(ids, dtype=np.int64))
+            blocks.append((chunks, np.asarray(old.vectors[ids], np.float32), np.asarray(old.parts[flat], np.float32)))
         else:
             chunks = chunk_document(doc, chunking)
-            texts.extend(embed_text(doc.title, c.text) for c in chunks)
-            parts.append((chunks, None))
-    all_chunks = [c for chunks, _ in parts for c in chunks]
+            for c in chunks:
+                texts.append(embed_text(doc.title, c.text))
+                base = len(texts[-1]) - len(c.text)
+                spans.append([(base + s - c.start, base + e - c.start) for s, e in c.parts])
+            blocks.append((chunks, None, None))
+    all_chunks = [c for chunks, _, _ in blocks for c in chunks]
     if not all_chunks:
         raise EmptySources("the sources contain no quotable text (only headings or boilerplate?)")
+    fresh, fresh_parts = _embed_all(embedder, texts, spans, batch_size, progress)
+    if fresh.shape != (len(texts), embedder.dim) or len(fresh_parts) != sum(map(len, spans)):
+        raise ValueError(f"embedder {embedder.name} returned {fresh.shape} vectors for {len(texts)} texts")
+    vecs, parts, row, part = [], [], 0, 0
+    for chunks, old_vecs, old_parts in blocks:
+        if old_vecs is None:
+            count = sum(len(c.parts) for c in chunks)
+            old_vecs, old_parts = fresh[row : row + len(chunks)], fresh_parts[part : part + count]
+            row, part = row + len(chunks), part + count
+        vecs.append(old_vecs)
+        parts.append(old_parts)
+    return all_chunks, np.concatenate(vecs), np.concatenate(parts), len(texts)
+
+
+def _embed_all(embedder, texts, spans, batch_size, progress) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Embed passages and their sentences in slices so a progress bar can advance."""
     if progress:
         progress(0, len(texts))
-    fresh = _embed_all(embedder, texts, batch_size, progress)
-    if fresh.shape != (len(texts), embedder.dim):
-        raise ValueError(f"embedder {embedder.name} returned {fresh.shape} vectors for {len(texts)} texts")
-    blocks, offset = [], 0
-    for chunks, vecs in parts:
-        if vecs is None:
-            vecs, offset = fresh[offset : offset + len(chunks)], offset + len(chunks)
-        blocks.append(vecs)
-    vectors = np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
-    return all_chunks, vectors, len(texts)
-
-
-def _embed_all(embedder, texts, batch_size, progress) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Embed in slices so a progress bar can advance."""
-    parts = []
+    vecs, parts = [np.zeros((0, embedder.dim), np.float32)], [np.zeros((0, embedder.dim), np.float32)]
     step = max(batch_size * 8, 256)
     for i in range(0, len(texts), step):
-        parts.append(np.asarray(embedder.embed(texts[i : i + step], batch_size=batch_size), dtype=np.float32))
+        v, p = embedder.embed_passages(texts[i : i + step], spans[i : i + step], batch_size=batch_size)
+        vecs.append(np.asarray(v, dtype=np.float32))
+        parts.append(np.asarray(p, dtype=np.float32))
         if progress:
             progress(min(i + step, len(texts)), len(texts))
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
-
-
-def _write_version(
-    index_dir: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, params: dict
-) -> str:
-    """Write every file of a new version into a staging folder, then publish it atomically."""
-    built_at = datetime.now(UTC)
-    digest = file_hash("".join(d.sha256 for d in docs).encode() + json.dumps(params).encode())[:6]
-    version = next_version(index_dir, digest, built_at)
-    titles = {d.source: d.title for d in docs}
-    with staging(index_dir, version) as staged:
-        np.save(staged / "vectors.npy", vectors, allow_pickle=False)
-        ann = build_ann(vectors)
-        _write_bytes(staged / "vectors.faiss", _serialize(ann))
-        _write_jsonl(staged / "chunks.jsonl", (_chunk_row(i, c) for i, c in enumerate(chunks)))
-        _write_jsonl(staged / "documents.jsonl", (_document_row(d) for d in docs))
-        KeywordIndex.build([embed_text(titles[c.source], c.text) for c in chunks]).save(staged / "keyword")
-        counts: dict[str, int] = {}
-        for c in chunks:
-            counts[c.source] = counts.get(c.source, 0) + 1
-        manifest = {
-            "version": version,
-            "built_at": built_at.isoformat(timespec="seconds"),
-            "params": params,
-            "model": params["model"],
-            "dim": params["dim"],
-            "ann": describe(ann),
-            "counts": {"documents": len(docs), "passages": len(chunks)},
-            "files": {
-                d.source: {"sha256": d.sha256, "title": d.title, "kind": d.kind, "passages": counts.get(d.source, 0)}
-                for d in docs
-            },
-            "checksums": checksums(staged),
-        }
-        write_json(staged / "manifest.json", manifest)
-        publish(index_dir, staged, version)
-    cleanup(index_dir)
-    log.info("published index version %s (%d passages)", version, len(chunks))
-    return version
-
-
-def _serialize(ann) -> bytes:  # type: ignore[no-untyped-def]
-    """The FAISS index as bytes (written by Python, so a full disk raises a real OSError)."""
-    import faiss
-
-    return faiss.serialize_index(ann).tobytes()
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes to a new file."""
-    with open(path, "wb") as fh:
-        fh.write(data)
-
-
-def _write_jsonl(path: Path, rows) -> None:  # type: ignore[no-untyped-def]
-    """Write one JSON object per line, UTF-8."""
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _chunk_row(i: int, c: Chunk) -> dict:
-    """The chunks.jsonl row of a passage."""
-    return {
-        "id": i,
-        "source": c.source,
-        "start": c.start,
-        "end": c.end,
-        "paragraph": c.paragraph,
-        "page": c.page,
-        "sentences": [list(s) for s in c.sentences],
-        "text": c.text,
-    }
-
-
-def _document_row(d: Document) -> dict:
-    """The documents.jsonl row of a source."""
-    return {
-        "source": d.source,
-        "title": d.title,
-        "url": d.url,
-        "author": d.author,
-        "date": d.date,
-        "kind": d.kind,
-        "sha256": d.sha256,
-        "page_starts": list(d.page_starts),
-        "text": d.text,
-    }
+    return np.concatenate(vecs), np.concatenate(parts)
 
 
 def _previous(index_dir: Path, params: dict) -> tuple[LoadedIndex | None, str]:

@@ -29,6 +29,8 @@ class LoadedIndex:
     vectors: np.ndarray
     ann: object
     keyword: KeywordIndex
+    parts: np.ndarray  # one float16 unit vector per sentence (Chunk.parts), passage after passage
+    part_start: np.ndarray  # passage i owns parts[part_start[i] : part_start[i + 1]]
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -93,12 +95,33 @@ def load_version(path: Path, verify: bool = True) -> LoadedIndex:
     if set(documents) != set(files):
         raise IndexCorrupt(f"{path / 'documents.jsonl'}: does not list the files the manifest names")
     _check_offsets(path / "chunks.jsonl", chunks, documents)
+    part_start = np.concatenate([[0], np.cumsum([len(c.parts) for c in chunks])]).astype(np.int64)
+    parts = _parts(path / "sentences.npy", int(part_start[-1]), dim)
     ann = load_ann(path / "vectors.faiss", n, dim)
     keyword = KeywordIndex.load(path / "keyword")
     kw_docs = int(getattr(keyword.retriever, "scores", {}).get("num_docs", -1))
     if kw_docs != n:
         raise IndexCorrupt(f"{path / 'keyword'}: holds {kw_docs} passages, manifest says {n}")
-    return LoadedIndex(path, manifest, chunks, documents, vectors, ann, keyword)
+    return LoadedIndex(path, manifest, chunks, documents, vectors, ann, keyword, parts, part_start)
+
+
+def part_rows(part_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence-vector rows of the given passages, flat, and where each passage's run begins in that list."""
+    starts = part_start[rows]
+    counts = part_start[rows + 1] - starts
+    firsts = np.cumsum(counts) - counts
+    return np.repeat(starts - firsts, counts) + np.arange(int(counts.sum())), firsts
+
+
+def _parts(path: Path, count: int, dim: int) -> np.ndarray:
+    """The sentence vectors, memory-mapped, checked against the passages' sentence counts."""
+    try:
+        parts = np.load(path, allow_pickle=False, mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{path}: unreadable ({exc})") from None
+    if parts.shape != (count, dim) or parts.dtype != np.float16:
+        raise IndexCorrupt(f"{path}: holds {tuple(parts.shape)} {parts.dtype} vectors, the passages need {count}x{dim}")
+    return parts
 
 
 def _check_offsets(path: Path, chunks: list[Chunk], documents: dict[str, dict]) -> None:

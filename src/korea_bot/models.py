@@ -32,6 +32,11 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...] = ()
     page: int | None = None
 
+    @property
+    def parts(self) -> tuple[tuple[int, int], ...]:
+        """The document ranges that get a vector of their own (and can be highlighted): its sentences, or itself."""
+        return self.sentences or ((self.start, self.end),)
+
 
 @dataclass(frozen=True)
 class Passage:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embedding import Embedder
 from .index import LoadedIndex
+from .index_load import part_rows
 from .models import Chunk, Passage
 from .vectors import search as ann_search
 
@@ -21,8 +21,9 @@ class RetrievalSettings:
 
     dense_weight: float = 0.5
     candidates: int = 100
-    min_score: float = 0.2
+    min_score: float = 0.25
     dedupe_jaccard: float = 0.7
+    support_depth: int = 3
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def rank(
         kw_ids = np.argpartition(-kw_all, take - 1)[:take] if take < n else np.arange(n)
         kw_ids = kw_ids[kw_all[kw_ids] > 0]
     rows = np.unique(np.concatenate([dense_ids.astype(np.int64), kw_ids.astype(np.int64)]))
-    dense = np.asarray(index.vectors[rows], dtype=np.float32) @ query_vec.astype(np.float32)
+    dense = sentence_max(index, rows, query_vec)
     kw = kw_all[rows] if kw_all.size else np.zeros(len(rows), np.float32)
     kw_max = float(kw.max()) if kw.size else 0.0
     kw_norm = kw / kw_max if kw_max > 0 else np.zeros_like(kw)
@@ -58,6 +59,13 @@ def rank(
     order = np.argsort(-fused, kind="stable")
     hits = [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(kw_norm[i])) for i in order]
     return collapse(index.chunks, hits, cfg.dedupe_jaccard, limit)
+
+
+def sentence_max(index: LoadedIndex, rows: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
+    """Each passage's dense score: the cosine of its closest sentence (contextual sentence vectors) to the question."""
+    flat, firsts = part_rows(index.part_start, rows)
+    sims = np.asarray(index.parts[flat], dtype=np.float32) @ query_vec.astype(np.float32)
+    return np.maximum.reduceat(sims, firsts) if len(rows) else sims
 
 
 def collapse(chunks: list[Chunk], hits: list[Hit], jaccard: float, limit: int | None = None) -> list[Hit]:
@@ -81,39 +89,35 @@ def collapse(chunks: list[Chunk], hits: list[Hit], jaccard: float, limit: int | 
 
 
 def supported(hits: list[Hit], cfg: RetrievalSettings) -> bool:
-    """Whether the best hit is similar enough to the question to quote at all."""
-    return bool(hits) and hits[0].dense >= cfg.min_score
+    """Whether one of the best few hits has a sentence similar enough to the question to quote at all."""
+    return any(h.dense >= cfg.min_score for h in hits[: cfg.support_depth])
 
 
-def highlight(chunk: Chunk, query_vec: np.ndarray, sent_vecs: np.ndarray, question: str) -> tuple[int, int]:
-    """The sentence of the chunk closest to the question (meaning first, shared words second)."""
-    sentences = chunk.sentences or ((chunk.start, chunk.end),)
-    if len(sentences) == 1:
-        return sentences[0]
+def highlight(index: LoadedIndex, row: int, query_vec: np.ndarray, question: str) -> tuple[int, int]:
+    """The sentence of passage `row` closest to the question, from its stored sentence vectors."""
+    vecs = index.parts[index.part_start[row] : index.part_start[row + 1]]
+    return best_sentence(index.chunks[row], np.asarray(vecs, dtype=np.float32) @ query_vec, question)
+
+
+def best_sentence(chunk: Chunk, sims: np.ndarray, question: str) -> tuple[int, int]:
+    """The part of the chunk with the best cosine `sims` to the question, plus a bonus for the question's words."""
     q_words = {w for w in _TOKEN.findall(question.lower()) if len(w) > 3}
-    best, best_score = sentences[0], -9.0
-    for (s, e), vec in zip(sentences, sent_vecs, strict=True):
+    best, best_score = chunk.parts[0], -9.0
+    for (s, e), sim in zip(chunk.parts, sims, strict=True):
         words = set(_TOKEN.findall(chunk.text[s - chunk.start : e - chunk.start].lower()))
-        overlap = len(q_words & words) / max(1, len(q_words))
-        score = float(vec @ query_vec) + 0.3 * overlap
+        score = float(sim) + 0.3 * len(q_words & words) / max(1, len(q_words))
         if score > best_score:
             best, best_score = (s, e), score
     return best
 
 
 def to_passages(
-    index: LoadedIndex, hits: list[Hit], query_vec: np.ndarray, question: str, embedder: Embedder, first_rank: int = 1
+    index: LoadedIndex, hits: list[Hit], query_vec: np.ndarray, question: str, first_rank: int = 1
 ) -> list[Passage]:
     """Turn hits into Passages with citation data and a highlighted sentence."""
-    chunks = [index.chunks[h.row] for h in hits]
-    sent_texts = [c.text[s - c.start : e - c.start] for c in chunks for s, e in c.sentences if len(c.sentences) > 1]
-    sent_vecs = embedder.embed(sent_texts) if sent_texts else np.zeros((0, len(query_vec)), np.float32)
     out: list[Passage] = []
-    pos = 0
-    for offset, (hit, c) in enumerate(zip(hits, chunks, strict=True)):
-        count = len(c.sentences) if len(c.sentences) > 1 else 0
-        span = highlight(c, query_vec, sent_vecs[pos : pos + count], question)
-        pos += count
+    for offset, hit in enumerate(hits):
+        c = index.chunks[hit.row]
         doc = index.documents.get(c.source, {})
         out.append(
             Passage(
@@ -124,7 +128,7 @@ def to_passages(
                 paragraph=c.paragraph,
                 start=c.start,
                 end=c.end,
-                highlight=span,
+                highlight=highlight(index, hit.row, query_vec, question),
                 score=round(hit.score, 4),
                 text=c.text,
                 page=c.page,

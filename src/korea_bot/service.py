@@ -194,7 +194,7 @@ class Service:
         text, index, qvec, hits = self._ranked(question, offset + k)
         ok = supported(hits, self.retrieval)
         chosen = hits[offset : offset + k] if ok else []
-        passages = to_passages(index, chosen, qvec, text, self.embedder, first_rank=offset + 1)
+        passages = to_passages(index, chosen, qvec, text, first_rank=offset + 1)
         took = (time.perf_counter() - started) * 1000
         return Answer(text, ok, tuple(passages), index.version, round(took, 1), "" if ok else NO_SUPPORT)
 
