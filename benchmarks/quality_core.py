@@ -18,7 +18,7 @@ from korea_bot.embedding import Embedder
 from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
 from korea_bot.index import index_params
 from korea_bot.models import Chunk
-from korea_bot.retriever import collapse
+from korea_bot.retriever import collapse, sentence_max
 from korea_bot.service import Service, clean_question
 from korea_bot.vectors import search as ann_search
 
@@ -127,14 +127,16 @@ def _results(service: Service, hits: list[_Hit], k: int) -> list[tuple[str, Chun
 
 
 def dense_searcher(service: Service) -> Searcher:
-    """Dense only: the FAISS index's cosine ranking; abstains under the Service's min_score."""
+    """Dense only: the FAISS candidates ranked by their best sentence's cosine (the hybrid's dense half)."""
 
     def search(question: str, k: int) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         text = clean_question(question, service.settings.max_question_chars)
         qvec = service.embedder.embed([text])[0]
-        scores, ids = ann_search(service.index.ann, qvec, max(k, CANDIDATES))
-        out = _results(service, [_Hit(int(i), float(s)) for s, i in zip(scores, ids, strict=True)], k)
-        return bool(out) and out[0][2] >= service.retrieval.min_score, out
+        _scores, ids = ann_search(service.index.ann, qvec, max(k, CANDIDATES))
+        dense = sentence_max(service.index, ids.astype(np.int64), qvec)
+        order = np.argsort(-dense, kind="stable")
+        out = _results(service, [_Hit(int(ids[i]), float(dense[i])) for i in order], k)
+        return any(score >= service.retrieval.min_score for _s, _c, score in out[: service.retrieval.support_depth]), out
 
     return search
 

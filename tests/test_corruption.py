@@ -16,7 +16,7 @@ from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import explain
 from korea_bot.index import EmptySources, build_index, load_index
 from korea_bot.service import IndexMismatch
-from korea_bot.store import CURRENT, VERSIONS, IndexCorrupt, current_version, sha256_file
+from korea_bot.store import CURRENT, VERSIONS, IndexCorrupt, IndexOutdated, current_version, sha256_file
 
 FILES = ["manifest.json", "vectors.npy", "sentences.npy", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "keyword/vocab.index.json",
          "keyword/data.csc.index.npy"]  # fmt: skip
@@ -118,6 +118,26 @@ def test_sentence_vector_count_mismatch_is_detected(two_versions) -> None:  # ty
     loaded = load_index(index)
     assert loaded.version == old and "sentences.npy: holds" in loaded.notes[0]
     assert f"the passages need {len(parts)}x64" in loaded.notes[0]
+
+
+def test_index_from_an_older_release_is_rebuilt_with_the_reason(tmp_path: Path) -> None:
+    """A format-1 index (no sentence vectors) is never served: load says why, ask rebuilds it fully and answers."""
+    sources, index = tmp_path / "sources", tmp_path / "index"
+    texts = make_corpus(sources, n_files=3)
+    folder = index / VERSIONS / build_index(sources, index, HashEmbedder(64)).version
+    (folder / "sentences.npy").unlink()
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    manifest["checksums"].pop("sentences.npy")
+    _rewrite(folder, {"params": {**manifest["params"], "format": 1}, "checksums": manifest["checksums"]})
+    with pytest.raises(IndexOutdated) as err:
+        load_index(index)
+    message = explain(err.value)
+    assert message and "index format 1" in message and "korea-bot index" in message and "\n" not in message
+    svc = service(sources, index)
+    report = svc.ensure_index()
+    assert report is not None and report.full and report.reason == "index format changed from 1 to 2 since the last build"
+    assert_verbatim(svc.ask("Report on Zone001"), texts)
+    assert load_index(index).version == report.version
 
 
 def test_passage_offsets_that_do_not_match_the_text_are_detected(tmp_path: Path) -> None:

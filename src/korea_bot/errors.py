@@ -9,7 +9,7 @@ def explain(exc: BaseException) -> str | None:
     from .evaluation import EvalError
     from .service import BadQuestion, IndexMismatch
     from .sources import SourceError
-    from .store import BuildLocked, IndexCorrupt
+    from .store import BuildLocked, IndexCorrupt, IndexOutdated
 
     expected = (
         EmbedderError,
@@ -19,6 +19,7 @@ def explain(exc: BaseException) -> str | None:
         SourceError,
         BuildLocked,
         IndexCorrupt,
+        IndexOutdated,
         FileNotFoundError,
         PermissionError,
         IsADirectoryError,

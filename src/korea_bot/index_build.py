@@ -12,14 +12,13 @@ import numpy as np
 
 from .chunking import ChunkSettings, chunk_document
 from .embedding import Embedder
-from .index_load import LoadedIndex, load_index, part_rows
+from .index_load import FORMAT, LoadedIndex, load_index, part_rows
 from .index_write import embed_text, write_version
 from .models import BuildReport, Chunk, Document
 from .sources import SourceError, discover, file_hash, load_document, read_bytes
-from .store import IndexCorrupt, build_lock, cleanup
+from .store import IndexCorrupt, IndexOutdated, build_lock, cleanup
 
 log = logging.getLogger("korea_bot.index")
-FORMAT = 2  # 2: a vector per sentence (sentences.npy) next to the passage vectors
 
 
 class EmptySources(SourceError):
@@ -175,6 +174,8 @@ def _previous(index_dir: Path, params: dict) -> tuple[LoadedIndex | None, str]:
         old = load_index(index_dir)
     except FileNotFoundError:
         return None, ""
+    except IndexOutdated as exc:
+        return None, f"index format changed from {exc.found!r} to {exc.wanted!r} since the last build"
     except IndexCorrupt as exc:
         log.warning("previous index unusable, rebuilding from scratch: %s", exc)
         return None, f"previous index unusable: {exc}"

@@ -11,11 +11,21 @@ import numpy as np
 
 from .keyword import KeywordIndex
 from .models import Chunk
-from .store import VERSIONS, IndexCorrupt, current_version, list_versions, read_json, verify_checksums, version_key
+from .store import (
+    VERSIONS,
+    IndexCorrupt,
+    IndexOutdated,
+    current_version,
+    list_versions,
+    read_json,
+    verify_checksums,
+    version_key,
+)
 from .vectors import load_ann
 
 log = logging.getLogger("korea_bot.index")
 RETRIES = 3
+FORMAT = 2  # 2: a vector per sentence (sentences.npy) next to the passage vectors
 
 
 @dataclass
@@ -50,6 +60,10 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
         for name in [live, *older]:
             try:
                 loaded = load_version(index_dir / VERSIONS / name, verify)
+            except IndexOutdated:
+                if name == live:
+                    raise  # the caller rebuilds; an older format is never served
+                continue
             except IndexCorrupt as exc:
                 if current_version(index_dir) != live:
                     break  # a build switched versions (and may have cleaned this one up) meanwhile: start again
@@ -73,10 +87,12 @@ def load_version(path: Path, verify: bool = True) -> LoadedIndex:
     manifest = read_json(mpath)
     try:
         n, dim = int(manifest["counts"]["passages"]), int(manifest["dim"])
-        files, sums, _ = dict(manifest["files"]), dict(manifest["checksums"]), manifest["params"]
+        files, sums, _ = dict(manifest["files"]), dict(manifest["checksums"]), dict(manifest["params"])
         str(manifest["version"])
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorrupt(f"{mpath}: missing or malformed field {exc}") from None
+    if manifest["params"].get("format") != FORMAT:
+        raise IndexOutdated(mpath, manifest["params"].get("format"), FORMAT)
     if n <= 0 or not files:
         raise IndexCorrupt(f"{mpath}: the index holds no passages (an empty index is never served)")
     if verify:

@@ -19,7 +19,7 @@ from .index_build import index_params
 from .models import Answer, BuildReport, Chunk, IndexStats, Passage
 from .retriever import Hit, RetrievalSettings, rank, supported, to_passages
 from .sources import discover, file_hash, read_bytes, safe_relative
-from .store import BuildLocked, IndexCorrupt, current_version
+from .store import BuildLocked, IndexCorrupt, IndexOutdated, current_version
 
 log = logging.getLogger(__name__)
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
@@ -114,7 +114,7 @@ class Service:
             return True
         try:
             manifest = self.index.manifest
-        except IndexMismatch:
+        except (IndexMismatch, IndexOutdated):
             return True
         if manifest.get("params") != index_params(self.embedder, self.chunking):
             return True
