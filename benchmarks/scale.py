@@ -127,7 +127,7 @@ def measure_index(
         ask.append((time.perf_counter() - t) * 1000)
         answered += answer.answered
         t = time.perf_counter()
-        rank(index, qvec, q, service.retrieval)
+        rank(index, qvec, q, service.retrieval, limit=service.settings.top_k)
         ranked.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         ann_search(index.ann, qvec, service.retrieval.candidates)
