@@ -134,19 +134,25 @@ class SentenceTransformerEmbedder:
             outputs = self.model.encode(
                 texts, batch_size=batch_size, output_value=None, normalize_embeddings=True, show_progress_bar=False
             )
-            offsets = self.model.tokenizer(
-                texts, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
-            )
+            try:  # character offsets need a "fast" tokenizer; other models get passage-level sentence vectors
+                enc = self.model.tokenizer(
+                    texts, return_offsets_mapping=True, truncation=True, max_length=self.model.max_seq_length
+                )
+                offsets = list(zip(enc["input_ids"], enc["offset_mapping"], strict=True))
+            except Exception as exc:  # any tokenizer without offsets
+                log.warning("no token offsets from %s (%s); sentences get their passage's vector", self.name, exc)
+                offsets = [None] * len(texts)
         vecs, parts = [], []
-        for out, ids, offs, ranges in zip(outputs, offsets["input_ids"], offsets["offset_mapping"], spans, strict=True):
+        for out, offs, ranges in zip(outputs, offsets, spans, strict=True):
             vec = out["sentence_embedding"].float().cpu().numpy()
-            real = int(out["attention_mask"].sum())
-            tokens = out["token_embeddings"][:real].float().cpu().numpy()
-            if real != len(ids) or out["input_ids"][:real].tolist() != list(ids):
-                log.warning("tokenisation mismatch; sentence vectors fall back to the passage vector")
+            real = int(out["attention_mask"].sum()) if "attention_mask" in out else -1
+            if offs is None or "token_embeddings" not in out or out["input_ids"][:real].tolist() != list(offs[0]):
+                if offs is not None:
+                    log.warning("tokens differ from the encoded ones; sentences get their passage's vector")
                 parts.extend(vec for _ in ranges)
             else:
-                parts.extend(pool_spans(tokens, np.asarray(offs, dtype=np.int64).reshape(-1, 2), ranges, vec))
+                tokens = out["token_embeddings"][:real].float().cpu().numpy()
+                parts.extend(pool_spans(tokens, np.asarray(offs[1], dtype=np.int64).reshape(-1, 2), ranges, vec))
             vecs.append(vec)
         return _normalise(np.stack(vecs)), _normalise(np.stack(parts) if parts else np.zeros((0, self.dim)))
 
