@@ -141,7 +141,10 @@ def _assemble(plan, old, embedder, chunking, batch_size, progress):  # type: ign
         raise EmptySources("the sources contain no quotable text (only headings or boilerplate?)")
     fresh, fresh_parts = _embed_all(embedder, texts, spans, batch_size, progress)
     if fresh.shape != (len(texts), embedder.dim) or len(fresh_parts) != sum(map(len, spans)):
-        raise ValueError(f"embedder {embedder.name} returned {fresh.shape} vectors for {len(texts)} texts")
+        raise ValueError(
+            f"embedder {embedder.name} returned {fresh.shape} passage and {len(fresh_parts)} sentence vectors "
+            f"for {len(texts)} passages of {sum(map(len, spans))} sentences"
+        )
     vecs, parts, row, part = [], [], 0, 0
     for chunks, old_vecs, old_parts in blocks:
         if old_vecs is None:
