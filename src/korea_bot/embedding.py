@@ -142,18 +142,19 @@ class SentenceTransformerEmbedder:
             except Exception as exc:  # any tokenizer without offsets
                 log.warning("no token offsets from %s (%s); sentences get their passage's vector", self.name, exc)
                 offsets = [None] * len(texts)
-        vecs, parts = [], []
+        vecs, parts, differ = [], [], 0
         for out, offs, ranges in zip(outputs, offsets, spans, strict=True):
             vec = out["sentence_embedding"].float().cpu().numpy()
             real = int(out["attention_mask"].sum()) if "attention_mask" in out else -1
             if offs is None or "token_embeddings" not in out or out["input_ids"][:real].tolist() != list(offs[0]):
-                if offs is not None:
-                    log.warning("tokens differ from the encoded ones; sentences get their passage's vector")
+                differ += offs is not None
                 parts.extend(vec for _ in ranges)
             else:
                 tokens = out["token_embeddings"][:real].float().cpu().numpy()
                 parts.extend(pool_spans(tokens, np.asarray(offs[1], dtype=np.int64).reshape(-1, 2), ranges, vec))
             vecs.append(vec)
+        if differ:
+            log.warning("%d passages tokenised differently than encoded; their sentences get the passage's vector", differ)
         return _normalise(np.stack(vecs)), _normalise(np.stack(parts) if parts else np.zeros((0, self.dim)))
 
 
