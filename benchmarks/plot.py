@@ -14,16 +14,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from quality_core import LABELS, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 IMG = ROOT / "docs" / "img"
-LABELS = {
-    "dense": "dense only",
-    "keyword": "keyword only (BM25)",
-    "hybrid": "korea_bot hybrid",
-    "langchain": "LangChain default",
-}
 COLORS = {"dense": "#8da0cb", "keyword": "#66c2a5", "hybrid": "#e5554f", "langchain": "#999999"}
 
 

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from peer import LangChainPeer
@@ -18,14 +17,20 @@ from korea_bot.embedding import Embedder
 from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
 from korea_bot.index import index_params
 from korea_bot.models import Chunk
-from korea_bot.retriever import collapse, sentence_max
+from korea_bot.retriever import Hit, collapse, sentence_max, supported
 from korea_bot.service import Service, clean_question
 from korea_bot.vectors import search as ann_search
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 DATASETS = ("seed", "seed+wiki", "squad", "scifact")
-RETRIEVERS = ("dense", "keyword", "hybrid", "langchain")
+LABELS = {  # retriever -> display name, in report order (plot.py, report.py)
+    "dense": "dense only",
+    "keyword": "keyword only (BM25)",
+    "hybrid": "korea_bot hybrid",
+    "langchain": "LangChain default",
+}
+RETRIEVERS = tuple(LABELS)
 CANDIDATES = 100
 Searcher = Callable[[str, int], tuple[bool, list[tuple[str, Chunk, float]]]]
 
@@ -112,18 +117,11 @@ def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
     return service
 
 
-class _Hit(NamedTuple):
-    """A candidate row and its score (what retriever.collapse needs)."""
-
-    row: int
-    score: float
-
-
-def _results(service: Service, hits: list[_Hit], k: int) -> list[tuple[str, Chunk, float]]:
-    """Collapse near-duplicates like the hybrid does, then return the top k as (source, chunk, score)."""
+def _results(service: Service, hits: list[Hit], k: int) -> tuple[list[Hit], list[tuple[str, Chunk, float]]]:
+    """Collapse near-duplicates like the hybrid does; the top k hits, and as (source, chunk, score)."""
     chunks = service.index.chunks
-    kept = collapse(chunks, hits, service.retrieval.dedupe_jaccard)  # type: ignore[arg-type]
-    return [(chunks[h.row].source, chunks[h.row], h.score) for h in kept[:k]]
+    kept = collapse(chunks, hits, service.retrieval.dedupe_jaccard)[:k]
+    return kept, [(chunks[h.row].source, chunks[h.row], h.score) for h in kept]
 
 
 def dense_searcher(service: Service) -> Searcher:
@@ -135,8 +133,8 @@ def dense_searcher(service: Service) -> Searcher:
         _scores, ids = ann_search(service.index.ann, qvec, max(k, CANDIDATES))
         dense = sentence_max(service.index, ids.astype(np.int64), qvec)
         order = np.argsort(-dense, kind="stable")
-        out = _results(service, [_Hit(int(ids[i]), float(dense[i])) for i in order], k)
-        return any(score >= service.retrieval.min_score for _s, _c, score in out[: service.retrieval.support_depth]), out
+        kept, out = _results(service, [Hit(int(ids[i]), float(dense[i]), float(dense[i]), 0.0) for i in order], k)
+        return supported(kept, service.retrieval), out
 
     return search
 
@@ -152,7 +150,9 @@ def keyword_searcher(service: Service) -> Searcher:
         take = min(max(k, CANDIDATES), scores.size)
         top = np.argpartition(-scores, take - 1)[:take] if take < scores.size else np.arange(scores.size)
         top = top[np.argsort(-scores[top], kind="stable")]
-        out = _results(service, [_Hit(int(i), float(scores[i])) for i in top if scores[i] > 0], k)
+        _kept, out = _results(
+            service, [Hit(int(i), float(scores[i]), 0.0, float(scores[i])) for i in top if scores[i] > 0], k
+        )
         return bool(out), out
 
     return search

@@ -8,16 +8,11 @@ Run (from the repository root):
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from quality_core import LABELS, ROOT
+
 RESULTS = ROOT / "benchmarks" / "results"
-NAMES = {
-    "dense": "dense only",
-    "keyword": "keyword only (BM25)",
-    "hybrid": "**korea_bot hybrid**",
-    "langchain": "LangChain default",
-}
+NAMES = {key: f"**{label}**" if key == "hybrid" else label for key, label in LABELS.items()}
 
 
 def quality_tables(q: dict) -> str:

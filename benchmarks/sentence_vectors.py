@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +23,9 @@ import numpy as np
 from korea_bot.embedding import make_embedder
 from korea_bot.evaluation import _relevance, doc_file, load_eval
 from korea_bot.index import LoadedIndex, load_index
-from korea_bot.index_load import part_rows
+from korea_bot.retriever import best_sentence
 
 WEIGHTS = (1.0, 0.4, 0.5, 0.6, 0.7)
-_WORD = re.compile(r"\w+")
 
 
 def max_per_passage(sims: np.ndarray, index: LoadedIndex) -> np.ndarray:
@@ -55,23 +53,20 @@ def answer_strings(path: Path) -> dict[str, list[str]]:
 def highlight_rate(
     index: LoadedIndex, items: list, q: np.ndarray, vecs: np.ndarray, answers: dict
 ) -> tuple[float, int]:
-    """Share of multi-sentence passages (of the gold documents) whose best sentence holds an answer string."""
+    """Share of multi-sentence passages (of the gold documents) whose best_sentence holds an answer string."""
     hits = cases = 0
     for item, qv in zip(items, q, strict=True):
         found = answers.get(" ".join(item.question.split()), [])
         gold = {doc_file(d) for d in item.gold_docs}
-        words = {w for w in _WORD.findall(item.question.lower()) if len(w) > 3}
         for row, c in enumerate(index.chunks):
             if not found or (gold and c.source not in gold):
                 continue
-            texts = [c.text[s - c.start : e - c.start].lower() for s, e in c.parts]
-            good = [any(a in t for a in found) for t in texts]
-            if len(texts) < 2 or not any(good) or all(good):
+            good = {(s, e) for s, e in c.parts if any(a in c.text[s - c.start : e - c.start].lower() for a in found)}
+            if len(c.parts) < 2 or not good or len(good) == len(c.parts):
                 continue
-            lo, hi = index.part_start[row], index.part_start[row + 1]
-            overlap = np.array([len(words & set(_WORD.findall(t))) / max(1, len(words)) for t in texts])
             cases += 1
-            hits += good[int(np.argmax(vecs[lo:hi] @ qv + 0.3 * overlap))]
+            sims = vecs[index.part_start[row] : index.part_start[row + 1]] @ qv
+            hits += best_sentence(c, sims, item.question) in good
     return (hits / cases if cases else float("nan")), cases
 
 
@@ -87,10 +82,9 @@ def main() -> None:
     items = [i for i in evalset.items if not i.should_abstain]
     q = emb.embed([i.question for i in items])
     kw = np.stack([index.keyword.scores(i.question) for i in items])
-    flat, _ = part_rows(index.part_start, np.arange(len(index.chunks)))
     separate = emb.embed([index.chunks[r].text[s - index.chunks[r].start : e - index.chunks[r].start]
                           for r, c in enumerate(index.chunks) for s, e in c.parts], batch_size=64)  # fmt: skip
-    pooled = np.asarray(index.parts[flat], dtype=np.float32)
+    pooled = np.asarray(index.parts, dtype=np.float32)
     scorings = {
         "window vector": q @ np.asarray(index.vectors, dtype=np.float32).T,
         "closest sentence, encoded separately": max_per_passage(q @ separate.T, index),

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from korea_bot.index import LoadedIndex, embed_text
-from korea_bot.index_load import part_rows
+from korea_bot.index_load import part_rows, part_starts
 from korea_bot.keyword import KeywordIndex, tokenize
 from korea_bot.models import Chunk
 from korea_bot.vectors import build_ann, describe
@@ -34,13 +34,12 @@ def perturbed_vectors(base: np.ndarray, n: int, noise: float, seed: int = 0, blo
 
 
 def perturbed_parts(
-    base: np.ndarray, base_start: np.ndarray, n: int, noise: float, seed: int = 1, block: int = 16_384
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sentence vectors for n passages cycling through the real ones (perturbed like their passage vectors), float16."""
+    base: np.ndarray, base_start: np.ndarray, part_start: np.ndarray, noise: float, seed: int = 1, block: int = 16_384
+) -> np.ndarray:
+    """Sentence vectors for passages cycling through the real ones (perturbed like their passage vectors), float16."""
     rng = np.random.default_rng(seed)
-    counts = np.diff(base_start)[np.arange(n) % len(base_start[:-1])]
-    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    out = np.empty((int(start[-1]), base.shape[1]), dtype=np.float16)
+    n = len(part_start) - 1
+    out = np.empty((int(part_start[-1]), base.shape[1]), dtype=np.float16)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
         flat, _ = part_rows(base_start, np.arange(lo, hi) % (len(base_start) - 1))
@@ -48,8 +47,8 @@ def perturbed_parts(
             (len(flat), base.shape[1]), np.float32
         )
         part /= np.linalg.norm(part, axis=1, keepdims=True)
-        out[start[lo] : start[hi]] = part
-    return out, start
+        out[part_start[lo] : part_start[hi]] = part
+    return out
 
 
 def synthetic_chunks(base: list[Chunk], n: int) -> list[Chunk]:
@@ -81,8 +80,8 @@ def synthetic_index(reals: list[LoadedIndex], n: int, noise: float = 0.75, seed:
     chunks = synthetic_chunks(base_chunks, n)
     vectors = perturbed_vectors(base_vecs, n, noise, seed)
     base_parts = np.concatenate([np.asarray(real.parts, dtype=np.float32) for real in reals])
-    base_start = np.concatenate([[0], np.cumsum([len(c.parts) for c in base_chunks])]).astype(np.int64)
-    parts, part_start = perturbed_parts(base_parts, base_start, n, noise, seed + 1)
+    part_start = part_starts(chunks)
+    parts = perturbed_parts(base_parts, part_starts(base_chunks), part_start, noise, seed + 1)
     titles = {src: doc.get("title", "") for real in reals for src, doc in real.documents.items()}
     keyword = repeated_keyword_index([embed_text(titles.get(c.source, ""), c.text) for c in base_chunks], n)
     ann = build_ann(vectors)

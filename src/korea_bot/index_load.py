@@ -111,7 +111,7 @@ def load_version(path: Path, verify: bool = True) -> LoadedIndex:
     if set(documents) != set(files):
         raise IndexCorrupt(f"{path / 'documents.jsonl'}: does not list the files the manifest names")
     _check_offsets(path / "chunks.jsonl", chunks, documents)
-    part_start = np.concatenate([[0], np.cumsum([len(c.parts) for c in chunks])]).astype(np.int64)
+    part_start = part_starts(chunks)
     parts = _parts(path / "sentences.npy", int(part_start[-1]), dim)
     ann = load_ann(path / "vectors.faiss", n, dim)
     keyword = KeywordIndex.load(path / "keyword")
@@ -119,6 +119,11 @@ def load_version(path: Path, verify: bool = True) -> LoadedIndex:
     if kw_docs != n:
         raise IndexCorrupt(f"{path / 'keyword'}: holds {kw_docs} passages, manifest says {n}")
     return LoadedIndex(path, manifest, chunks, documents, vectors, ann, keyword, parts, part_start)
+
+
+def part_starts(chunks: list[Chunk]) -> np.ndarray:
+    """Where each passage's sentence vectors begin, plus the total at the end (len(chunks) + 1 entries)."""
+    return np.concatenate([[0], np.cumsum([len(c.parts) for c in chunks], dtype=np.int64)]).astype(np.int64)
 
 
 def part_rows(part_start: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
