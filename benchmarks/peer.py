@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from korea_bot.embedding import Embedder
+from korea_bot.ingest.sources import discover, load_document
 from korea_bot.models import Chunk
-from korea_bot.sources import discover, front_matter_end, load_document
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
@@ -24,11 +24,12 @@ def split_sources(sources: Path) -> list[Chunk]:
     chunks: list[Chunk] = []
     for name in discover(sources):
         doc = load_document(sources, name)
-        body_start = front_matter_end(doc.text) if doc.kind == "markdown" else 0
+        body_start = doc.body_start
         body = doc.text[body_start:]
         for part in splitter.create_documents([body]):
             start = body_start + int(part.metadata.get("start_index", 0))
-            chunks.append(Chunk(name, start, start + len(part.page_content), 0, part.page_content))
+            end = start + len(part.page_content)
+            chunks.append(Chunk(source=name, start=start, end=end, paragraph=0, text=part.page_content))
     return chunks
 
 

@@ -17,9 +17,10 @@ from korea_bot.embedding import Embedder
 from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
 from korea_bot.index import index_params
 from korea_bot.models import Chunk
-from korea_bot.retriever import Hit, collapse, sentence_max, supported
-from korea_bot.service import Service, clean_question
-from korea_bot.vectors import search as ann_search
+from korea_bot.search.collapse import Hit, collapse
+from korea_bot.search.question import clean_question
+from korea_bot.search.scoring import closest_sentence
+from korea_bot.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -35,7 +36,7 @@ CANDIDATES = 100
 Searcher = Callable[[str, int], tuple[bool, list[tuple[str, Chunk, float]]]]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Dataset:
     """A question set, the sources folder it is answered from, and (for corpus sets) source -> document id."""
 
@@ -88,14 +89,22 @@ def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | N
     folder = work / name.replace("+", "_")
     index = folder / ("index-" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) if model else "index")
     if name == "seed":
-        return Dataset(name, load_eval(shared / "eval" / "seed_dev.jsonl"), seed_sources, index, {})
+        return Dataset(
+            name=name,
+            evalset=load_eval(shared / "eval" / "seed_dev.jsonl"),
+            sources=seed_sources,
+            index=index,
+            doc_ids={},
+        )
     if name == "seed+wiki":
         sources = folder / "sources"
         sync_tree(sorted(p for p in seed_sources.rglob("*") if p.is_file()), seed_sources, sources)
         wiki = shared / "corpus" / "wikipedia-korea-2019"
         articles = sorted(p for p in wiki.glob("*.txt") if p.name != "SOURCE.txt")
         sync_tree(articles, wiki, sources / "wikipedia")
-        return Dataset(name, load_eval(shared / "eval" / "seed_dev.jsonl"), sources, index, {})
+        return Dataset(
+            name=name, evalset=load_eval(shared / "eval" / "seed_dev.jsonl"), sources=sources, index=index, doc_ids={}
+        )
     if name == "squad":
         evalset = load_eval(shared / "eval" / "squad2-half" / "questions.jsonl")
     elif name == "scifact":
@@ -104,7 +113,7 @@ def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | N
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
     assert evalset.corpus is not None
     doc_ids = materialize(evalset.corpus, folder / "sources")
-    return Dataset(name, evalset, folder / "sources", index, doc_ids)
+    return Dataset(name=name, evalset=evalset, sources=folder / "sources", index=index, doc_ids=doc_ids)
 
 
 def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
@@ -113,7 +122,7 @@ def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
     service = Service(settings, embedder=embedder)
     service.ensure_index()
     if service.index.manifest.get("params") != index_params(embedder, service.chunking):
-        service.reindex()  # Service.is_stale() only compares file hashes, not the model/chunking settings
+        service.reindex()  # the settings changed since the index in this folder was built
     return service
 
 
@@ -125,16 +134,18 @@ def _results(service: Service, hits: list[Hit], k: int) -> tuple[list[Hit], list
 
 
 def dense_searcher(service: Service) -> Searcher:
-    """Dense only: the FAISS candidates ranked by their best sentence's cosine (the hybrid's dense half)."""
+    """Dense only: the FAISS candidates ranked by their closest sentence's cosine (the hybrid's dense stages)."""
 
     def search(question: str, k: int) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         text = clean_question(question, service.settings.max_question_chars)
         qvec = service.embedder.embed([text])[0]
-        _scores, ids = ann_search(service.index.ann, qvec, max(k, CANDIDATES))
-        dense = sentence_max(service.index, ids.astype(np.int64), qvec)
+        _scores, ids = service.index.dense.search(qvec, max(k, CANDIDATES))
+        dense = closest_sentence(service.index, ids, qvec)
         order = np.argsort(-dense, kind="stable")
-        kept, out = _results(service, [Hit(int(ids[i]), float(dense[i]), float(dense[i]), 0.0) for i in order], k)
-        return supported(kept, service.retrieval), out
+        kept, out = _results(
+            service, [Hit(row=int(ids[i]), score=float(dense[i]), dense=float(dense[i]), keyword=0.0) for i in order], k
+        )
+        return service.retriever.supported(kept), out
 
     return search
 
@@ -144,15 +155,9 @@ def keyword_searcher(service: Service) -> Searcher:
 
     def search(question: str, k: int) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         text = clean_question(question, service.settings.max_question_chars)
-        scores = service.index.keyword.scores(text)
-        if not scores.size or float(scores.max()) <= 0:
-            return False, []
-        take = min(max(k, CANDIDATES), scores.size)
-        top = np.argpartition(-scores, take - 1)[:take] if take < scores.size else np.arange(scores.size)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        _kept, out = _results(
-            service, [Hit(int(i), float(scores[i]), 0.0, float(scores[i])) for i in top if scores[i] > 0], k
-        )
+        scores, rows = service.index.keyword.search(text, max(k, CANDIDATES))
+        hits = [Hit(row=int(i), score=float(s), dense=0.0, keyword=float(s)) for s, i in zip(scores, rows, strict=True)]
+        _kept, out = _results(service, hits, k)
         return bool(out), out
 
     return search

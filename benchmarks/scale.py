@@ -13,10 +13,9 @@ from synthetic import perturbed_vectors, synthetic_index
 from korea_bot.config import load_settings
 from korea_bot.embedding import Embedder
 from korea_bot.index import LoadedIndex
-from korea_bot.retriever import rank
+from korea_bot.index.dense import HNSW_EF_SEARCH, DenseIndex
+from korea_bot.search.question import Query
 from korea_bot.service import Service
-from korea_bot.vectors import HNSW_EF_SEARCH, describe
-from korea_bot.vectors import search as ann_search
 
 EF_SWEEP = (32, 64, 128, 256, 512)
 
@@ -60,10 +59,11 @@ def recall_at(ann, queries: np.ndarray, truth: np.ndarray, k: int = 10) -> float
 
 def ann_single_ms(ann, queries: np.ndarray, k: int = 100) -> dict:  # type: ignore[no-untyped-def]
     """Per-query latency of the ANN index alone (one query at a time, as the bot does)."""
+    dense = DenseIndex(ann)
     times = []
     for q in queries:
         t0 = time.perf_counter()
-        ann_search(ann, q, k)
+        dense.search(q, k)
         times.append((time.perf_counter() - t0) * 1000)
     return percentiles(times)
 
@@ -127,17 +127,17 @@ def measure_index(
         ask.append((time.perf_counter() - t) * 1000)
         answered += answer.answered
         t = time.perf_counter()
-        rank(index, qvec, q, service.retrieval, limit=service.settings.top_k)
+        service.retriever.rank(index, Query(q, qvec), limit=service.settings.top_k)
         ranked.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        ann_search(index.ann, qvec, service.retrieval.candidates)
+        index.dense.search(qvec, service.retrieval.candidates)
         ann.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         index.keyword.scores(q)
         kw.append((time.perf_counter() - t) * 1000)
     row = {
         "passages": n,
-        "ann": describe(index.ann),
+        "ann": index.dense.describe(),
         "synthetic": str(index.path).startswith("/synthetic"),
         "questions": len(questions),
         "answered": answered,
@@ -147,14 +147,15 @@ def measure_index(
         "keyword_ms": percentiles(kw),
         **memory,
     }
-    if getattr(index.ann, "hnsw", None) is not None:
+    ann = index.dense.faiss
+    if getattr(ann, "hnsw", None) is not None:
         truth = exact_topk(index.vectors, query_vecs)
-        row["recall@10"] = recall_at(index.ann, query_vecs, truth)
-        row["ef_sweep"] = ef_sweep(index.ann, query_vecs, truth)
+        row["recall@10"] = recall_at(ann, query_vecs, truth)
+        row["ef_sweep"] = ef_sweep(ann, query_vecs, truth)
         if off_topic is not None:
             off_truth = exact_topk(index.vectors, off_topic)
-            row["recall@10_off_topic"] = recall_at(index.ann, off_topic, off_truth)
-            row["ef_sweep_off_topic"] = ef_sweep(index.ann, off_topic, off_truth)
+            row["recall@10_off_topic"] = recall_at(ann, off_topic, off_truth)
+            row["ef_sweep_off_topic"] = ef_sweep(ann, off_topic, off_truth)
         t = time.perf_counter()
         exact_topk(index.vectors, query_vecs[:20])
         row["exact_numpy_ms_per_query"] = (time.perf_counter() - t) * 1000 / 20
@@ -167,8 +168,6 @@ def ann_crossover(base: np.ndarray, sizes: list[int], queries: np.ndarray, noise
     """Flat against HNSW at the same sizes (vectors only): build time, single-query latency, recall@10."""
     import faiss
 
-    from korea_bot.vectors import build_ann
-
     rows = []
     for n in sizes:
         vectors = perturbed_vectors(base, n, noise)
@@ -176,13 +175,13 @@ def ann_crossover(base: np.ndarray, sizes: list[int], queries: np.ndarray, noise
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
         t0 = time.perf_counter()
-        hnsw = build_ann(vectors, exact_limit=0)
+        hnsw = DenseIndex.build(vectors, exact_limit=0).faiss
         build_s = time.perf_counter() - t0
         rows.append(
             {
                 "passages": n,
                 "flat_ms": ann_single_ms(flat, queries),
-                "hnsw": describe(hnsw),
+                "hnsw": DenseIndex(hnsw).describe(),
                 "hnsw_build_seconds": round(build_s, 1),
                 "hnsw_ms": ann_single_ms(hnsw, queries),
                 "hnsw_recall@10": recall_at(hnsw, queries, truth),
@@ -197,14 +196,13 @@ def ann_crossover(base: np.ndarray, sizes: list[int], queries: np.ndarray, noise
 def recall_at_scale(
     base: np.ndarray, n: int, on: np.ndarray, off: np.ndarray, efs: tuple[int, ...], noise: float = 0.75
 ) -> dict:
-    """Vectors only: the index vectors.build_ann picks for n semi-synthetic vectors, its recall@10 per efSearch."""
-    from korea_bot.vectors import build_ann
-
+    """Vectors only: the index DenseIndex.build picks for n semi-synthetic vectors, its recall@10 per efSearch."""
     vectors = perturbed_vectors(base, n, noise)
     t0 = time.perf_counter()
-    ann = build_ann(vectors)
+    dense = DenseIndex.build(vectors)
+    ann = dense.faiss
     build_s = time.perf_counter() - t0
-    out = {"passages": n, "ann": describe(ann), "build_seconds": round(build_s, 1), "noise": noise, **rss_mb()}
+    out = {"passages": n, "ann": dense.describe(), "build_seconds": round(build_s, 1), "noise": noise, **rss_mb()}
     if getattr(ann, "hnsw", None) is not None:
         out["ef_sweep"] = ef_sweep(ann, on, exact_topk(vectors, on), efs)
         out["ef_sweep_off_topic"] = ef_sweep(ann, off, exact_topk(vectors, off), efs)

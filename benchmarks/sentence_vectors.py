@@ -21,16 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from korea_bot.embedding import make_embedder
-from korea_bot.evaluation import _relevance, doc_file, load_eval
+from korea_bot.evaluation import doc_file, load_eval, relevance
 from korea_bot.index import LoadedIndex, load_index
-from korea_bot.retriever import best_sentence
+from korea_bot.search.highlight import best_sentence
 
 WEIGHTS = (1.0, 0.4, 0.5, 0.6, 0.7)
 
 
 def max_per_passage(sims: np.ndarray, index: LoadedIndex) -> np.ndarray:
     """Row-wise max of sentence similarities (questions x sentences) within each passage's run."""
-    return np.maximum.reduceat(sims, index.part_start[:-1], axis=1)
+    return np.maximum.reduceat(sims, index.sentence_start[:-1], axis=1)
 
 
 def fused_top(dense: np.ndarray, kw: np.ndarray, w: float) -> np.ndarray:
@@ -61,11 +61,13 @@ def highlight_rate(
         for row, c in enumerate(index.chunks):
             if not found or (gold and c.source not in gold):
                 continue
-            good = {(s, e) for s, e in c.parts if any(a in c.text[s - c.start : e - c.start].lower() for a in found)}
-            if len(c.parts) < 2 or not good or len(good) == len(c.parts):
+            good = {
+                (s, e) for s, e in c.sentences if any(a in c.text[s - c.start : e - c.start].lower() for a in found)
+            }
+            if len(c.sentences) < 2 or not good or len(good) == len(c.sentences):
                 continue
             cases += 1
-            sims = vecs[index.part_start[row] : index.part_start[row + 1]] @ qv
+            sims = vecs[index.sentence_start[row] : index.sentence_start[row + 1]] @ qv
             hits += best_sentence(c, sims, item.question) in good
     return (hits / cases if cases else float("nan")), cases
 
@@ -83,8 +85,8 @@ def main() -> None:
     q = emb.embed([i.question for i in items])
     kw = np.stack([index.keyword.scores(i.question) for i in items])
     separate = emb.embed([index.chunks[r].text[s - index.chunks[r].start : e - index.chunks[r].start]
-                          for r, c in enumerate(index.chunks) for s, e in c.parts], batch_size=64)  # fmt: skip
-    pooled = np.asarray(index.parts, dtype=np.float32)
+                          for r, c in enumerate(index.chunks) for s, e in c.sentences], batch_size=64)  # fmt: skip
+    pooled = np.asarray(index.sentence_vectors, dtype=np.float32)
     scorings = {
         "window vector": q @ np.asarray(index.vectors, dtype=np.float32).T,
         "closest sentence, encoded separately": max_per_passage(q @ separate.T, index),
@@ -97,7 +99,7 @@ def main() -> None:
                                   for i, t in zip(items, top, strict=True)]))  # fmt: skip
         c = index.chunks
         return float(
-            np.mean([_relevance(i, [(c[t].source, c[t], 0.0)], False, {})[0] for i, t in zip(items, top, strict=True)])
+            np.mean([relevance(i, [(c[t].source, c[t], 0.0)], False, {})[0] for i, t in zip(items, top, strict=True)])
         )
 
     print(f"{args.questions.name}: {len(items)} questions, {len(index.chunks)} passages; hit@1 at weight {WEIGHTS}")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from korea_bot.index import LoadedIndex, embed_text
-from korea_bot.index_load import part_rows, part_starts
-from korea_bot.keyword import KeywordIndex, tokenize
-from korea_bot.models import Chunk
-from korea_bot.vectors import build_ann, describe
+from korea_bot.index.dense import DenseIndex
+from korea_bot.index.keyword import BM25_B, BM25_K1, KeywordIndex, tokenize
+from korea_bot.index.layout import sentence_rows, sentence_starts
+from korea_bot.models import Chunk, Document
 
 PER_SOURCE = 50
 
@@ -33,21 +34,21 @@ def perturbed_vectors(base: np.ndarray, n: int, noise: float, seed: int = 0, blo
     return out
 
 
-def perturbed_parts(
-    base: np.ndarray, base_start: np.ndarray, part_start: np.ndarray, noise: float, seed: int = 1, block: int = 16_384
+def perturbed_sentences(
+    base: np.ndarray, base_start: np.ndarray, starts: np.ndarray, noise: float, seed: int = 1, block: int = 16_384
 ) -> np.ndarray:
     """Sentence vectors for passages cycling through the real ones (perturbed like their passage vectors), float16."""
     rng = np.random.default_rng(seed)
-    n = len(part_start) - 1
-    out = np.empty((int(part_start[-1]), base.shape[1]), dtype=np.float16)
+    n = len(starts) - 1
+    out = np.empty((int(starts[-1]), base.shape[1]), dtype=np.float16)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
-        flat, _ = part_rows(base_start, np.arange(lo, hi) % (len(base_start) - 1))
+        flat, _ = sentence_rows(base_start, np.arange(lo, hi) % (len(base_start) - 1))
         part = base[flat] + (noise / np.sqrt(base.shape[1])) * rng.standard_normal(
             (len(flat), base.shape[1]), np.float32
         )
         part /= np.linalg.norm(part, axis=1, keepdims=True)
-        out[part_start[lo] : part_start[hi]] = part
+        out[starts[lo] : starts[hi]] = part
     return out
 
 
@@ -56,7 +57,7 @@ def synthetic_chunks(base: list[Chunk], n: int) -> list[Chunk]:
     out = []
     for i in range(n):
         c = base[i % len(base)]
-        out.append(Chunk(f"synthetic/{i // PER_SOURCE:06d}.txt", c.start, c.end, c.paragraph, c.text, c.sentences))
+        out.append(replace(c, source=f"synthetic/{i // PER_SOURCE:06d}.txt"))
     return out
 
 
@@ -66,7 +67,7 @@ def repeated_keyword_index(texts: list[str], n: int) -> KeywordIndex:
     from bm25s.tokenization import Tokenized
 
     tokens = tokenize(texts)
-    retriever = bm25s.BM25(k1=1.2, b=0.75)
+    retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
     retriever.index(
         Tokenized(ids=[tokens.ids[i % len(texts)] for i in range(n)], vocab=tokens.vocab), show_progress=False
     )
@@ -74,25 +75,35 @@ def repeated_keyword_index(texts: list[str], n: int) -> KeywordIndex:
 
 
 def synthetic_index(reals: list[LoadedIndex], n: int, noise: float = 0.75, seed: int = 0) -> LoadedIndex:
-    """An in-memory LoadedIndex of n passages cycling through the real ones; FAISS index from vectors.build_ann."""
+    """An in-memory LoadedIndex of n passages cycling through the real ones; FAISS index from DenseIndex.build."""
     base_chunks = [c for real in reals for c in real.chunks]
     base_vecs = np.concatenate([np.asarray(real.vectors, dtype=np.float32) for real in reals])
     chunks = synthetic_chunks(base_chunks, n)
     vectors = perturbed_vectors(base_vecs, n, noise, seed)
-    base_parts = np.concatenate([np.asarray(real.parts, dtype=np.float32) for real in reals])
-    part_start = part_starts(chunks)
-    parts = perturbed_parts(base_parts, part_starts(base_chunks), part_start, noise, seed + 1)
-    titles = {src: doc.get("title", "") for real in reals for src, doc in real.documents.items()}
+    base_sentences = np.concatenate([np.asarray(real.sentence_vectors, dtype=np.float32) for real in reals])
+    starts = sentence_starts(chunks)
+    sentences = perturbed_sentences(base_sentences, sentence_starts(base_chunks), starts, noise, seed + 1)
+    titles = {src: doc.title for real in reals for src, doc in real.documents.items()}
     keyword = repeated_keyword_index([embed_text(titles.get(c.source, ""), c.text) for c in base_chunks], n)
-    ann = build_ann(vectors)
+    dense = DenseIndex.build(vectors)
     sources = sorted({c.source for c in chunks})
-    documents = {s: {"source": s, "title": s, "url": None} for s in sources}
+    documents = {s: Document(source=s, text="", title=s, kind="text", sha256="") for s in sources}
     manifest = {
         "version": f"synthetic-{n}",
         "model": reals[0].manifest["model"],
         "dim": reals[0].manifest["dim"],
-        "ann": describe(ann),
+        "ann": dense.describe(),
         "counts": {"documents": len(sources), "passages": n},
         "files": {},
     }
-    return LoadedIndex(Path(f"/synthetic/{n}"), manifest, chunks, documents, vectors, ann, keyword, parts, part_start)
+    return LoadedIndex(
+        path=Path(f"/synthetic/{n}"),
+        manifest=manifest,
+        chunks=chunks,
+        documents=documents,
+        vectors=vectors,
+        dense=dense,
+        keyword=keyword,
+        sentence_vectors=sentences,
+        sentence_start=starts,
+    )

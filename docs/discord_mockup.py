@@ -13,7 +13,7 @@ from pathlib import Path
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont
 
-from korea_bot import discord_render
+from korea_bot.adapters.discord import render as discord_render
 from korea_bot.config import load_settings
 from korea_bot.embedding import HashEmbedder
 from korea_bot.service import Service

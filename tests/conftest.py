@@ -1,4 +1,4 @@
-"""Shared fixtures: the shared data folder, a fake embedder, and small source trees."""
+"""Shared fixtures: a copy of the bundled sources and a Service over it with the hashing embedder."""
 
 from __future__ import annotations
 
@@ -6,15 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.paths import SEED
 
 from korea_bot.config import load_settings
 from korea_bot.embedding import HashEmbedder
 from korea_bot.service import Service
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SEED = ROOT / "docs_index" / "sources"
-WIKI = SHARED / "corpus" / "wikipedia-korea-2019"
 
 
 @pytest.fixture

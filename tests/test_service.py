@@ -1,4 +1,4 @@
-"""The Service: staleness after a settings change, the collapse limit, odd questions and context."""
+"""The Service: staleness after a settings change, odd questions, cleaning, context and settings files."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from korea_bot.config import load_settings
 from korea_bot.embedding import HashEmbedder
-from korea_bot.retriever import rank
-from korea_bot.service import BadQuestion, Service
+from korea_bot.errors import BadQuestion, NotInIndex, SourceError
+from korea_bot.service import Service
 
 
 def test_passage_setting_change_makes_index_stale(fake_service: Service, seed_sources: Path) -> None:
@@ -21,15 +21,6 @@ def test_passage_setting_change_makes_index_stale(fake_service: Service, seed_so
     report = other.ensure_index()
     assert report is not None and report.full and "chunking" in report.reason
     assert max(len(c.text) for c in other.index.chunks) <= 300
-
-
-def test_limit_keeps_the_same_best_hits(fake_service: Service) -> None:
-    """Stopping the de-duplication early returns exactly the first hits of the full ranking."""
-    question = "What did Russia say about the double freeze and the six-party talks?"
-    qvec = fake_service.embedder.embed([question])[0]
-    full = rank(fake_service.index, qvec, question, fake_service.retrieval)
-    assert len(full) > 3
-    assert rank(fake_service.index, qvec, question, fake_service.retrieval, limit=3) == full[:3]
 
 
 @pytest.mark.parametrize(
@@ -57,8 +48,12 @@ def test_context_is_the_whole_paragraph(fake_service: Service) -> None:
     assert ctx.text == text[ctx.start : ctx.end]
     assert ctx.start <= p.start and p.end <= ctx.end
     assert ctx.highlight == (p.start, p.end)
-    with pytest.raises(Exception, match=r"not in index|source name"):
+    with pytest.raises(SourceError, match="source name"):
         fake_service.context("../../etc/passwd", 0, 1)
+    with pytest.raises(NotInIndex, match="not in index"):
+        fake_service.context("seed/missing.txt", 0, 1)
+    with pytest.raises(NotInIndex, match="covers offset"):
+        fake_service.context(p.source, 10**7, 10**7 + 1)
 
 
 def test_settings_from_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

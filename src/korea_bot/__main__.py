@@ -1,5 +1,5 @@
 """`python -m korea_bot`: the same as the korea-bot command."""
 
-from .cli import entry
+from .adapters.cli.main import entry
 
 entry()

@@ -1,19 +1,41 @@
-"""Settings: one pydantic-settings class read from KOREA_BOT_* variables, .env and /run/secrets."""
+"""Settings: every knob and its default, read from KOREA_BOT_* variables, .env and /run/secrets."""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .errors import ConfigError
+
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
-class ConfigError(Exception):
-    """A bad configuration value, explained in one line."""
+@dataclass(frozen=True, kw_only=True)
+class ChunkSettings:
+    """How passages are cut; part of the index manifest (a change rebuilds the index)."""
+
+    target_chars: int = 600  # windows are packed with following sentences up to this length
+    max_chars: int = 600  # no window or sentence piece is longer
+
+    def as_dict(self) -> dict[str, int]:
+        """The settings as a JSON-able dict (scheme 2: sentence windows packed to target_chars)."""
+        return {"target_chars": self.target_chars, "max_chars": self.max_chars, "scheme": 2}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrievalSettings:
+    """Knobs of the ranking; the defaults are tuned on ../shared/eval (see docs/EVALUATION.md)."""
+
+    dense_weight: float = 0.5  # fused = w * sentence cosine + (1 - w) * normalised BM25 * best cosine
+    candidates: int = 100  # passages taken from each retriever before scoring
+    min_score: float = 0.25  # abstain unless a top passage has a sentence at least this close to the question
+    dedupe_jaccard: float = 0.7  # a passage sharing this share of a better one's words is a near-duplicate
+    support_depth: int = 3  # how many of the best passages the abstain check looks at
 
 
 class Settings(BaseSettings):
@@ -32,8 +54,8 @@ class Settings(BaseSettings):
     index_dir: Path = Path("docs_index/index")
     model: str = DEFAULT_MODEL
     top_k: int = Field(default=3, ge=1, le=10)
-    min_score: float = Field(default=0.25, ge=-1.0, le=1.0)
-    max_passage_chars: int = Field(default=600, ge=120, le=4000)
+    min_score: float = Field(default=RetrievalSettings.min_score, ge=-1.0, le=1.0)
+    max_passage_chars: int = Field(default=ChunkSettings.max_chars, ge=120, le=4000)
     max_question_chars: int = Field(default=500, ge=10, le=5000)
     batch_size: int = Field(default=64, ge=1, le=4096)
     discord_token: SecretStr | None = None
@@ -71,6 +93,14 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    def chunking(self) -> ChunkSettings:
+        """How passages are cut under these settings."""
+        return ChunkSettings(max_chars=self.max_passage_chars, target_chars=self.max_passage_chars)
+
+    def retrieval(self) -> RetrievalSettings:
+        """The ranking knobs under these settings."""
+        return RetrievalSettings(min_score=self.min_score)
 
 
 def load_settings(**overrides: object) -> Settings:

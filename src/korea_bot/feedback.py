@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .jsonl import append_jsonl, read_jsonl
 from .models import Passage
 
 VOTES = ("up", "down")
-_lock = threading.Lock()
 
 
 def hash_user(user_id: int | str) -> str:
@@ -40,13 +37,7 @@ def record(question: str, vote: str, passages: Sequence[Passage], index_version:
 
 def append(path: Path, entry: dict) -> None:
     """Append one record as a single JSON line, flushed and fsynced, safe across threads."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-    with _lock, path.open("a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_jsonl(path, entry)
 
 
 def read(path: Path) -> Iterator[dict]:
@@ -54,11 +45,6 @@ def read(path: Path) -> Iterator[dict]:
     path = Path(path)
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and entry.get("vote") in VOTES and "question" in entry:
-                yield entry
+    for _line, entry in read_jsonl(path, skip_bad=True):
+        if entry.get("vote") in VOTES and "question" in entry:
+            yield entry

@@ -1,11 +1,13 @@
-"""Frozen dataclasses passed between the core modules: Document, Chunk, Passage, Answer."""
+"""The data passed between the stages: Document, Chunk, Passage, Answer, BuildReport, IndexStats."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+Span = tuple[int, int]  # a [start, end) character range of a document's text
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Document:
     """One source text: its path relative to the sources folder, its text and its metadata."""
 
@@ -18,27 +20,86 @@ class Document:
     author: str | None = None
     date: str | None = None
     page_starts: tuple[int, ...] = ()
+    body_start: int = 0  # where the quotable body begins (after Markdown front matter)
+
+    def to_row(self) -> dict:
+        """The documents.jsonl row."""
+        return {
+            "source": self.source,
+            "title": self.title,
+            "url": self.url,
+            "author": self.author,
+            "date": self.date,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "page_starts": list(self.page_starts),
+            "body_start": self.body_start,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict, source: str | None = None, sha256: str | None = None) -> Document:
+        """A Document from its documents.jsonl row (optionally under another name or digest)."""
+        return cls(
+            source=source or str(row["source"]),
+            text=str(row["text"]),
+            title=str(row["title"]),
+            kind=str(row["kind"]),
+            sha256=sha256 or str(row["sha256"]),
+            url=row.get("url"),
+            author=row.get("author"),
+            date=row.get("date"),
+            page_starts=tuple(int(p) for p in row.get("page_starts") or ()),
+            body_start=int(row.get("body_start") or 0),
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Chunk:
-    """A quotable window of a document: text == document.text[start:end]."""
+    """A quotable window of a document: text == document.text[start:end], cut into sentences."""
 
     source: str
     start: int
     end: int
     paragraph: int
     text: str
-    sentences: tuple[tuple[int, int], ...] = ()
+    sentences: tuple[Span, ...] = ()  # each sentence gets a vector of its own and can be highlighted
     page: int | None = None
 
-    @property
-    def parts(self) -> tuple[tuple[int, int], ...]:
-        """The document ranges that get a vector of their own (and can be highlighted): its sentences, or itself."""
-        return self.sentences or ((self.start, self.end),)
+    def __post_init__(self) -> None:
+        """A window without sentence offsets is one sentence: itself."""
+        if not self.sentences:
+            object.__setattr__(self, "sentences", ((self.start, self.end),))
+
+    def to_row(self, row_id: int) -> dict:
+        """The chunks.jsonl row of the passage stored at row_id."""
+        return {
+            "id": row_id,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "paragraph": self.paragraph,
+            "page": self.page,
+            "sentences": [list(s) for s in self.sentences],
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict) -> Chunk:
+        """A Chunk from its chunks.jsonl row (raises KeyError / TypeError / ValueError when malformed)."""
+        page = row.get("page")
+        return cls(
+            source=str(row["source"]),
+            start=int(row["start"]),
+            end=int(row["end"]),
+            paragraph=int(row["paragraph"]),
+            text=str(row["text"]),
+            sentences=tuple((int(a), int(b)) for a, b in row.get("sentences", ())),
+            page=None if page is None else int(page),
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Passage:
     """A retrieved chunk with its rank, score, citation data and highlighted sentence."""
 
@@ -49,7 +110,7 @@ class Passage:
     paragraph: int
     start: int
     end: int
-    highlight: tuple[int, int]
+    highlight: Span
     score: float
     text: str
     page: int | None = None
@@ -60,7 +121,7 @@ class Passage:
         return self.text[self.highlight[0] - self.start : self.highlight[1] - self.start]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Answer:
     """The reply to one question: passages (maybe empty) and whether anything supports an answer."""
 
@@ -72,7 +133,7 @@ class Answer:
     message: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BuildReport:
     """What one index build did: sources added, changed, removed, kept, and why it was full."""
 
@@ -93,26 +154,22 @@ class BuildReport:
         """True when nothing was added, changed, removed or renamed."""
         return not (self.added or self.changed or self.removed or self.renamed or self.full)
 
-    def summary(self) -> str:
-        """One line: what was added / changed / removed / kept and how long it took."""
-        text = (
-            f"index {self.version}: {len(self.added)} added, {len(self.changed)} changed, "
-            f"{len(self.removed)} removed, {len(self.kept)} kept"
-        )
-        if self.renamed:
-            text += f", {len(self.renamed)} renamed"
-        text += f"; {self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f}s"
-        if self.full and self.reason:
-            text += f" [full rebuild: {self.reason}]"
-        return text
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentStats:
+    """One indexed source, for /sources and `korea-bot index`."""
+
+    source: str
+    title: str
+    passages: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IndexStats:
-    """What the live index holds, for /sources and `korea-bot index`."""
+    """What the live index holds."""
 
     version: str
     built_at: str
     model: str
-    documents: tuple[tuple[str, str, int], ...]  # (source, title, passages)
+    documents: tuple[DocumentStats, ...]
     passages: int

@@ -1,56 +1,25 @@
-"""The one place that wires the core together: holds the live index, answers questions, rebuilds and swaps."""
+"""The façade over the pipeline: holds the live index, answers questions, rebuilds and swaps versions safely."""
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 
-import numpy as np
-
-from .chunking import ChunkSettings
 from .config import Settings
 from .embedding import Embedder, make_embedder
-from .index import LoadedIndex, build_index, load_index
-from .index_build import index_params
-from .models import Answer, BuildReport, Chunk, IndexStats, Passage
-from .retriever import Hit, RetrievalSettings, rank, supported, to_passages
-from .sources import discover, file_hash, read_bytes, safe_relative
-from .store import BuildLocked, IndexCorrupt, IndexOutdated, current_version
+from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexOutdated, NotInIndex
+from .index import LoadedIndex, build_index, current_version, index_params, load_index, stale_reason
+from .ingest.sources import safe_relative
+from .models import Answer, BuildReport, Chunk, DocumentStats, IndexStats, Passage
+from .search.question import Query, clean_question
+from .search.retriever import Hit, Retriever, to_passages
 
 log = logging.getLogger(__name__)
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
-LOCK_WAIT_SECONDS = 900.0
+LOCK_WAIT_SECONDS = 900.0  # how long a process waits for another one's build before giving up
+LOCK_POLL_SECONDS = 2.0  # how often it looks again
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
-
-
-class BadQuestion(ValueError):
-    """A question that cannot be searched; str() is a message for the user."""
-
-
-class IndexMismatch(Exception):
-    """The index on disk was built with another model or dimension than the one configured."""
-
-
-def clean_question(text: str | None, max_chars: int) -> str:
-    """Normalise a question, or raise BadQuestion with a clear message."""
-    if text is None:
-        raise BadQuestion("Please ask a question.")
-    if len(text) > max_chars * 4:
-        raise BadQuestion(f"That question is {len(text):,} characters long; please keep it under {max_chars}.")
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = " ".join(text.split())
-    if not text:
-        raise BadQuestion("Please ask a question: the text was empty.")
-    if len(text) > max_chars:
-        raise BadQuestion(f"That question is {len(text):,} characters long; please keep it under {max_chars}.")
-    if not re.search(r"\w", text):
-        raise BadQuestion("I could not find any words in that question.")
-    return text
 
 
 class Service:
@@ -64,8 +33,9 @@ class Service:
         self._tried: str | None = None  # the last published version reload_if_changed tried
         self._swap = threading.Lock()
         self._build = threading.Lock()
-        self.retrieval = RetrievalSettings(min_score=settings.min_score)
-        self.chunking = ChunkSettings(max_chars=settings.max_passage_chars, target_chars=settings.max_passage_chars)
+        self.retrieval = settings.retrieval()
+        self.chunking = settings.chunking()
+        self.retriever = Retriever(self.retrieval)
 
     @property
     def embedder(self) -> Embedder:
@@ -109,21 +79,14 @@ class Service:
             self._index = loaded
 
     def is_stale(self) -> bool:
-        """True when the index is missing or the sources differ from what it was built from."""
+        """True when the index is missing or the sources or settings differ from what it was built from."""
         if current_version(self.settings.index_dir) is None:
             return True
         try:
             manifest = self.index.manifest
         except (IndexMismatch, IndexOutdated):
             return True
-        if manifest.get("params") != index_params(self.embedder, self.chunking):
-            return True
-        files = manifest["files"]
-        root = self.settings.sources_dir
-        names = discover(root)
-        if set(names) != set(files):
-            return True
-        return any(file_hash(read_bytes(root, n)) != files[n]["sha256"] for n in names)
+        return bool(stale_reason(self.settings.sources_dir, manifest, index_params(self.embedder, self.chunking)))
 
     def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> BuildReport | None:
         """Build or update the index when it is missing or stale, then load it; None if it was current."""
@@ -137,7 +100,7 @@ class Service:
                 if time.monotonic() > deadline:
                     raise
                 log.warning("%s; waiting for it before serving", exc)
-                time.sleep(2.0)
+                time.sleep(LOCK_POLL_SECONDS)
                 self.reload_if_changed()
                 if not self.is_stale():
                     return None
@@ -180,28 +143,35 @@ class Service:
         log.info("now serving index version %s", loaded.version)
         return True
 
-    def _ranked(self, question: str, limit: int) -> tuple[str, LoadedIndex, np.ndarray, list[Hit]]:
+    def _ranked(self, question: str, limit: int) -> tuple[LoadedIndex, Query, list[Hit]]:
         """Clean the question, embed it and rank the live index (one version for the whole call)."""
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
-        qvec = self.embedder.embed([text])[0]
-        return text, index, qvec, rank(index, qvec, text, self.retrieval, limit=limit)
+        query = Query(text, self.embedder.embed([text])[0])
+        return index, query, self.retriever.rank(index, query, limit=limit)
 
     def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
         """Answer one question with up to top_k verbatim passages (after `offset` better ones)."""
         started = time.perf_counter()
         k = top_k or self.settings.top_k
-        text, index, qvec, hits = self._ranked(question, offset + k)
-        ok = supported(hits, self.retrieval)
+        index, query, hits = self._ranked(question, offset + k)
+        ok = self.retriever.supported(hits)
         chosen = hits[offset : offset + k] if ok else []
-        passages = to_passages(index, chosen, qvec, text, first_rank=offset + 1)
+        passages = to_passages(index, chosen, query, first_rank=offset + 1)
         took = (time.perf_counter() - started) * 1000
-        return Answer(text, ok, tuple(passages), index.version, round(took, 1), "" if ok else NO_SUPPORT)
+        return Answer(
+            question=query.text,
+            answered=ok,
+            passages=tuple(passages),
+            index_version=index.version,
+            took_ms=round(took, 1),
+            message="" if ok else NO_SUPPORT,
+        )
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
-        _text, index, _qvec, hits = self._ranked(question, k)
-        return supported(hits, self.retrieval), [
+        index, _query, hits = self._ranked(question, k)
+        return self.retriever.supported(hits), [
             (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
         ]
 
@@ -209,9 +179,16 @@ class Service:
         """What the live index holds."""
         index = self.index
         files = index.manifest["files"]
-        docs = tuple((src, meta.get("title", src), int(meta.get("passages", 0))) for src, meta in sorted(files.items()))
+        docs = tuple(
+            DocumentStats(source=src, title=meta.get("title", src), passages=int(meta.get("passages", 0)))
+            for src, meta in sorted(files.items())
+        )
         return IndexStats(
-            index.version, index.manifest.get("built_at", ""), index.manifest.get("model", ""), docs, len(index.chunks)
+            version=index.version,
+            built_at=index.manifest.get("built_at", ""),
+            model=index.manifest.get("model", ""),
+            documents=docs,
+            passages=len(index.chunks),
         )
 
     def context(self, source: str, start: int, end: int) -> Passage:
@@ -220,24 +197,23 @@ class Service:
         safe_relative(source)
         doc = index.documents.get(source)
         if doc is None:
-            raise KeyError(f"{source} is not in index {index.version}")
+            raise NotInIndex(f"{source} is not in index {index.version}")
         rows = [c for c in index.chunks if c.source == source and c.start <= start < c.end]
         if not rows:
-            raise KeyError(f"no passage of {source} covers offset {start}")
+            raise NotInIndex(f"no passage of {source} covers offset {start}")
         para = rows[0].paragraph
         same = [c for c in index.chunks if c.source == source and c.paragraph == para]
         p_start, p_end = min(c.start for c in same), max(c.end for c in same)
-        text = doc["text"][p_start:p_end]
         return Passage(
-            1,
-            source,
-            doc.get("title") or source,
-            doc.get("url"),
-            para,
-            p_start,
-            p_end,
-            (max(start, p_start), min(end, p_end)),
-            1.0,
-            text,
-            rows[0].page,
+            rank=1,
+            source=source,
+            title=doc.title or source,
+            url=doc.url,
+            paragraph=para,
+            start=p_start,
+            end=p_end,
+            highlight=(max(start, p_start), min(end, p_end)),
+            score=1.0,
+            text=doc.text[p_start:p_end],
+            page=rows[0].page,
         )

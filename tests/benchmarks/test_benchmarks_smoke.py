@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import sys
 from pathlib import Path
 
 import numpy as np
+import peer
 import pytest
+import quality_core
+import scale
+import synthetic
 
 from korea_bot.embedding import HashEmbedder
 from korea_bot.evaluation import EvalItem, EvalSet
-
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCH))
-
-import peer  # noqa: E402
-import quality_core  # noqa: E402
-import scale  # noqa: E402
-import synthetic  # noqa: E402
 
 METRIC_KEYS = {"hit@1", "hit@3", "mrr@10", "ndcg@10", "abstain_correct", "false_abstain", "mean_quote_chars"}
 
@@ -52,11 +47,17 @@ def test_peer_caches_vectors(seed_sources: Path, tmp_path: Path) -> None:
 def test_quality_run_reports_every_retriever(seed_sources: Path, tmp_path: Path) -> None:
     """run_dataset evaluates the four retrievers with the same metric code; the peer quotes far longer text."""
     items = [
-        EvalItem("What did North Korea test on November 29, 2017?", ["Hwasong-15"]),
-        EvalItem("Why can't Russia stay out of the Korean crisis?", ["borders on North Korea"]),
-        EvalItem("What is the best recipe for banana bread?", None),
+        EvalItem(question="What did North Korea test on November 29, 2017?", answers=["Hwasong-15"]),
+        EvalItem(question="Why can't Russia stay out of the Korean crisis?", answers=["borders on North Korea"]),
+        EvalItem(question="What is the best recipe for banana bread?", answers=None),
     ]
-    ds = quality_core.Dataset("tiny", EvalSet("tiny", items), seed_sources, tmp_path / "index", {})
+    ds = quality_core.Dataset(
+        name="tiny",
+        evalset=EvalSet(name="tiny", items=items),
+        sources=seed_sources,
+        index=tmp_path / "index",
+        doc_ids={},
+    )
     entry = quality_core.run_dataset(ds, HashEmbedder(64), "hash:64", tmp_path / "cache")
     assert list(entry["rows"]) == list(quality_core.RETRIEVERS)
     for metrics in entry["rows"].values():
@@ -94,7 +95,7 @@ def test_synthetic_index_and_recall_helpers(fake_service) -> None:  # type: igno
     truth = scale.exact_topk(index.vectors, queries, k=10, block=64)
     brute = np.argsort(-(queries @ index.vectors.T), axis=1)[:, :10]
     assert all(set(a) == set(b) for a, b in zip(truth, brute, strict=True))
-    assert scale.recall_at(index.ann, queries, truth) == 1.0
+    assert scale.recall_at(index.dense.faiss, queries, truth) == 1.0
     assert set(scale.percentiles([1.0, 2.0, 3.0])) == {"p50", "p95", "mean"}
 
 

@@ -1,4 +1,4 @@
-"""The container (issue 5): static checks of Dockerfile, .dockerignore and compose.yaml, plus host-side checks
+"""The container: static checks of Dockerfile, .dockerignore and compose.yaml, plus host-side checks
 of what the image runs (`korea-bot health`, the start-up index refresh, a non-root run on read-only sources).
 
 No Docker engine runs here or in CI, so these tests check the files and run the image's commands on the host.
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "compose.yaml"
@@ -213,8 +213,9 @@ def hadolint_binary() -> str:
 
 
 def test_hadolint_is_clean() -> None:
-    proc = subprocess.run([hadolint_binary(), "--no-color", str(DOCKERFILE)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [hadolint_binary(), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
 
 
@@ -352,11 +353,11 @@ def test_every_copied_path_exists_and_is_in_the_build_context(dockerfile) -> Non
         ".pytest_cache/v/cache/nodeids",
         ".ruff_cache/x",
         ".hypothesis/examples/x",
-        "src/korea_bot/__pycache__/cli.cpython-311.pyc",
+        "src/korea_bot/adapters/cli/__pycache__/main.cpython-311.pyc",
         "src/korea_bot.egg-info/PKG-INFO",
         "benchmarks/results/cache/minilm.npy",
         ".korea_bot_eval/cache.npy",
-        "tests/test_container.py",
+        "tests/deploy/test_container.py",
         "korea-bot.env",
         "docs_index/feedback.jsonl",
     ],
@@ -372,7 +373,7 @@ def test_dockerignore_leaves_out(path: str) -> None:
         "requirements.txt",
         "README.md",
         "src/korea_bot/__init__.py",
-        "src/korea_bot/cli.py",
+        "src/korea_bot/adapters/cli/main.py",
         "docs_index/sources/seed/what-russia-can-do-korean-crisis.txt",
     ],
 )
@@ -405,8 +406,12 @@ def _volumes(service: dict) -> dict[str, dict]:
     for vol in service.get("volumes", []):
         if isinstance(vol, str):
             parts = vol.split(":")
-            vol = {"source": parts[0], "target": parts[1], "read_only": "ro" in parts[2:],
-                   "type": "bind" if parts[0].startswith((".", "/")) else "volume"}
+            vol = {
+                "source": parts[0],
+                "target": parts[1],
+                "read_only": "ro" in parts[2:],
+                "type": "bind" if parts[0].startswith((".", "/")) else "volume",
+            }
         out[vol["target"]] = vol
     return out
 
@@ -519,15 +524,23 @@ def image_env(root: Path, final_stage: list[Instruction], **extra: str) -> dict[
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str], cwd: Path, as_user: list[str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, as_user: list[str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """Run `korea-bot ARGS` (optionally through a privilege-dropping prefix) and capture its output."""
-    return subprocess.run([*(as_user or []), korea_bot(), *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [*(as_user or []), korea_bot(), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_health_is_0_with_a_fresh_heartbeat_and_1_when_stale_or_missing(tmp_path: Path, final_stage) -> None:
-    from korea_bot import heartbeat
+    from korea_bot.adapters import heartbeat
 
     env = image_env(tmp_path, final_stage, KOREA_BOT_HEARTBEAT_MAX_AGE="60")
     beat = Path(env["KOREA_BOT_HEARTBEAT_FILE"])
@@ -555,18 +568,17 @@ def _bake(root: Path, env: dict[str, str]) -> str:
     shutil.copytree(ROOT / "docs_index" / "sources", sources)
     proc = run_cli(["index"], env, root)
     assert proc.returncode == 0, proc.stderr
-    from korea_bot.store import current_version
+    from korea_bot.index.store import current_version
 
     version = current_version(Path(env["KOREA_BOT_INDEX_DIR"]))
     assert version
     return version
 
 
-def test_start_up_refreshes_the_index_incrementally_when_mounted_sources_changed(tmp_path: Path,
-                                                                                  final_stage) -> None:
+def test_start_up_refreshes_the_index_incrementally_when_mounted_sources_changed(tmp_path: Path, final_stage) -> None:
     from korea_bot.config import load_settings
+    from korea_bot.index.store import current_version
     from korea_bot.service import Service
-    from korea_bot.store import current_version
 
     env = image_env(tmp_path, final_stage)
     baked = _bake(tmp_path, env)
@@ -635,8 +647,13 @@ def test_unprivileged_user_can_index_and_ask_with_read_only_sources(final_stage)
     import tempfile
 
     prefix = _drop_privileges()
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import korea_bot.cli"], capture_output=True,
-                           text=True, timeout=120, check=False)
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import korea_bot.adapters.cli.main"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if probe.returncode != 0:
         pytest.skip(f"the test interpreter is not readable by uid {NOBODY}: {probe.stderr.strip()[-200:]}")
     root = Path(tempfile.mkdtemp(prefix="korea-bot-nonroot-"))
@@ -704,6 +721,7 @@ def replay_builder(stage: list[Instruction], args: dict[str, str], base: Path) -
     carry the same torch 2.13.0+cpu wheel locally). Steps other than pip run without a network when possible.
     Returns the stage's environment.
     """
+
     def remap(text: str) -> str:
         return REMAPPED.sub(lambda m: str(base / m.group(1).lstrip("/")), text)
 
@@ -733,8 +751,12 @@ def replay_builder(stage: list[Instruction], args: dict[str, str], base: Path) -
                 for found in ROOT.glob(src):
                     target = dest / found.name if paths[-1].endswith("/") else dest
                     if found.is_dir():
-                        shutil.copytree(found, target, dirs_exist_ok=True,
-                                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"))
+                        shutil.copytree(
+                            found,
+                            target,
+                            dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"),
+                        )
                     else:
                         target.parent.mkdir(parents=True, exist_ok=True)
                         shutil.copy2(found, target)
@@ -743,8 +765,15 @@ def replay_builder(stage: list[Instruction], args: dict[str, str], base: Path) -
             if not override:
                 command = re.sub(r"--index-url\s+\"?\$\{?TORCH_INDEX_URL\}?\"?", "", command)
             prefix = [] if "pip install" in command else offline
-            proc = subprocess.run([*prefix, "bash", "-o", "pipefail", "-c", command], cwd=cwd, env=env,
-                                  capture_output=True, text=True, timeout=600, check=False)
+            proc = subprocess.run(
+                [*prefix, "bash", "-o", "pipefail", "-c", command],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
             assert proc.returncode == 0, f"line {ins.line}: {command}\n{proc.stdout[-2000:]}{proc.stderr[-3000:]}"
     return env
 
@@ -763,19 +792,35 @@ def test_fresh_venv_built_like_the_image_has_cpu_torch_and_loads_the_model_offli
         assert python.exists()
 
         # torch is the CPU build.
-        probe = subprocess.run([str(python), "-c", "import json, torch; print(json.dumps([torch.__version__, "
-                                "torch.version.cuda, torch.cuda.is_available()]))"],
-                               capture_output=True, text=True, timeout=300, check=True, env=env)
+        probe = subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import json, torch; print(json.dumps([torch.__version__, "
+                "torch.version.cuda, torch.cuda.is_available()]))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+            env=env,
+        )
         version, cuda, available = json.loads(probe.stdout)
         assert cuda is None and available is False, probe.stdout
         assert version.endswith("+cpu"), version
-        listing = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True,
-                                 text=True, timeout=300, check=True, env=env)
+        listing = subprocess.run(
+            [str(python), "-m", "pip", "list", "--format=json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+            env=env,
+        )
         names = {p["name"].lower() for p in json.loads(listing.stdout)}
         assert not {n for n in names if n.startswith("nvidia-")}, "CUDA libraries in the environment"
 
         # The build-time index exists and was made with the bundled model.
-        from korea_bot.store import current_version, read_json
+        from korea_bot.index.store import current_version, read_json
 
         index_dir = base / "app" / "docs_index" / "index"
         version_name = current_version(index_dir)
@@ -786,25 +831,50 @@ def test_fresh_venv_built_like_the_image_has_cpu_torch_and_loads_the_model_offli
         # The bundled model loads with the network cut off: in an empty network namespace when we can make one
         # (root), else with every proxy pointing at a closed local port; then again as an unprivileged user
         # with no writable home, as in the image.
-        script = ("from korea_bot.config import DEFAULT_MODEL; from korea_bot.embedding import make_embedder; "
-                  "e = make_embedder(DEFAULT_MODEL); v = e.embed(['Who spoke for Russia?']); "
-                  "print(e.name, len(v[0]))")
+        script = (
+            "from korea_bot.config import DEFAULT_MODEL; from korea_bot.embedding import make_embedder; "
+            "e = make_embedder(DEFAULT_MODEL); v = e.embed(['Who spoke for Russia?']); "
+            "print(e.name, len(v[0]))"
+        )
         dead = "http://127.0.0.1:9"
-        run_env = {**env, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HOME": "/nonexistent",
-                   "XDG_CACHE_HOME": str(base / "cache"), "HF_HOME": str(base / "cache" / "hf"),
-                   "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
-                   "ALL_PROXY": dead, "NO_PROXY": ""}
+        run_env = {
+            **env,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HOME": "/nonexistent",
+            "XDG_CACHE_HOME": str(base / "cache"),
+            "HF_HOME": str(base / "cache" / "hf"),
+            "HTTP_PROXY": dead,
+            "HTTPS_PROXY": dead,
+            "http_proxy": dead,
+            "https_proxy": dead,
+            "ALL_PROXY": dead,
+            "NO_PROXY": "",
+        }
         runs = [_no_network_prefix()]
         if os.geteuid() == 0 and shutil.which("setpriv"):
-            as_user = [shutil.which("setpriv") or "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}",
-                       "--clear-groups", "--"]
-            probe = subprocess.run([*as_user, str(python), "-c", "pass"], capture_output=True, timeout=60,
-                                   check=False, cwd=base)
+            as_user = [
+                shutil.which("setpriv") or "setpriv",
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--",
+            ]
+            probe = subprocess.run(
+                [*as_user, str(python), "-c", "pass"], capture_output=True, timeout=60, check=False, cwd=base
+            )
             if probe.returncode == 0:
                 runs.append(as_user)
         for prefix in runs:
-            loaded = subprocess.run([*prefix, str(python), "-c", script], capture_output=True, text=True,
-                                    timeout=300, check=False, env=run_env, cwd=base)
+            loaded = subprocess.run(
+                [*prefix, str(python), "-c", script],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+                env=run_env,
+                cwd=base,
+            )
             assert loaded.returncode == 0, f"{prefix}: {loaded.stderr[-3000:]}"
             assert loaded.stdout.split()[-1] == "384", loaded.stdout
     finally:
@@ -832,9 +902,9 @@ def test_image_command_reindexes_changed_mounts_before_connecting_and_exits_0_on
     import signal
     import tempfile
 
-    from fake_discord import FakeDiscord
+    from helpers.fake_discord import FakeDiscord
 
-    from korea_bot.store import current_version, read_json
+    from korea_bot.index.store import current_version, read_json
 
     token = "fake-token-SECRET-123"
     entry = [i for i in final_stage if i.keyword == "ENTRYPOINT"][-1].exec_form() or []
@@ -848,8 +918,9 @@ def test_image_command_reindexes_changed_mounts_before_connecting_and_exits_0_on
     try:
         root.chmod(0o755)
         fake = FakeDiscord(token)
-        env = image_env(root, final_stage, KOREA_BOT_LOG_LEVEL="INFO", KOREA_BOT_HEARTBEAT_MAX_AGE="30",
-                        TINI_SUBREAPER="1")  # in the container tini is PID 1; here it registers as subreaper
+        env = image_env(
+            root, final_stage, KOREA_BOT_LOG_LEVEL="INFO", KOREA_BOT_HEARTBEAT_MAX_AGE="30", TINI_SUBREAPER="1"
+        )  # in the container tini is PID 1; here it registers as subreaper
         baked = _bake(root, env)
         sources, index_dir = Path(env["KOREA_BOT_SOURCES_DIR"]), Path(env["KOREA_BOT_INDEX_DIR"])
         (sources / "admin").mkdir()
@@ -871,11 +942,20 @@ def test_image_command_reindexes_changed_mounts_before_connecting_and_exits_0_on
         if os.geteuid() == 0 and shutil.which("setpriv"):
             # In the image tini itself runs as the bot user; here tini runs first and the privileges are
             # dropped just before `korea-bot` (same process, so signals still go straight to it).
-            probe = subprocess.run([*prefix, *init, *_drop_privileges(), korea_bot(), "--help"],
-                                   capture_output=True, timeout=120, check=False)
+            probe = subprocess.run(
+                [*prefix, *init, *_drop_privileges(), korea_bot(), "--help"],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
             if probe.returncode == 0:  # else: the test's interpreter is not reachable by an unprivileged user
-                for path in [index_dir, *index_dir.rglob("*"), root / "app" / "data", secret_dir,
-                             *secret_dir.iterdir()]:
+                for path in [
+                    index_dir,
+                    *index_dir.rglob("*"),
+                    root / "app" / "data",
+                    secret_dir,
+                    *secret_dir.iterdir(),
+                ]:
                     os.chown(path, NOBODY, NOBODY)
                 drop = _drop_privileges()
         for path in [sources, *sources.rglob("*")]:
@@ -886,16 +966,18 @@ def test_image_command_reindexes_changed_mounts_before_connecting_and_exits_0_on
             await fake.start()
             env.update(KOREA_BOT_DISCORD_API_URL=fake.api_base, KOREA_BOT_DISCORD_GATEWAY_URL=fake.gateway_url)
             with (root / "err.txt").open("wb") as err:
-                proc = await asyncio.create_subprocess_exec(*prefix, *init, *drop, *bot_argv, cwd=root / "app",
-                                                            env=env, stdout=err, stderr=err)
+                proc = await asyncio.create_subprocess_exec(
+                    *prefix, *init, *drop, *bot_argv, cwd=root / "app", env=env, stdout=err, stderr=err
+                )
                 try:
                     await fake.wait_for(lambda: fake.sessions or proc.returncode is not None, timeout=120)
                     assert fake.sessions, (root / "err.txt").read_text(errors="replace")[-3000:]
                     at_identify = current_version(index_dir)  # the refresh finished before IDENTIFY
                     beat = Path(env["KOREA_BOT_HEARTBEAT_FILE"])
                     await fake.wait_for(beat.exists, timeout=60)
-                    health = await asyncio.create_subprocess_exec(*prefix, *drop, korea_bot(), "health", env=env,
-                                                                  cwd=root / "app")
+                    health = await asyncio.create_subprocess_exec(
+                        *prefix, *drop, korea_bot(), "health", env=env, cwd=root / "app"
+                    )
                     healthy = await asyncio.wait_for(health.wait(), timeout=60) == 0
                     proc.send_signal(signal.SIGTERM)
                     code = await asyncio.wait_for(proc.wait(), timeout=20)

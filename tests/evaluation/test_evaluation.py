@@ -6,27 +6,32 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import SHARED
+from helpers.paths import SHARED
 
 from korea_bot import feedback
-from korea_bot.evaluation import EvalError, EvalItem, EvalSet, evaluate, load_eval
+from korea_bot.errors import EvalError
+from korea_bot.evaluation import EvalItem, EvalSet, evaluate, load_eval
 from korea_bot.models import Chunk, Passage
 
 
 def _chunk(source: str, text: str) -> Chunk:
     """A chunk with the given text."""
-    return Chunk(source, 0, len(text), 1, text)
+    return Chunk(source=source, start=0, end=len(text), paragraph=1, text=text)
 
 
 def test_metrics_on_a_known_ranking() -> None:
     """hit@k, MRR, nDCG and abstention are computed exactly on a hand-made ranking."""
-    items = [EvalItem("q1", ["alpha"]), EvalItem("q2", ["beta"]), EvalItem("off-topic")]
+    items = [
+        EvalItem(question="q1", answers=["alpha"]),
+        EvalItem(question="q2", answers=["beta"]),
+        EvalItem(question="off-topic"),
+    ]
     ranking = {
         "q1": (True, [("a", _chunk("a", "x"), 1.0), ("b", _chunk("b", "has alpha"), 0.5)]),
         "q2": (True, [("c", _chunk("c", "beta here"), 1.0)]),
         "off-topic": (False, []),
     }
-    m = evaluate(EvalSet("t", items), lambda q, k: ranking[q])
+    m = evaluate(EvalSet(name="t", items=items), lambda q, k: ranking[q])
     assert m["hit@1"] == 0.5 and m["hit@3"] == 1.0
     assert m["mrr@10"] == pytest.approx((0.5 + 1.0) / 2)
     assert m["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1.0) / 2)
@@ -37,7 +42,7 @@ def test_metrics_on_a_known_ranking() -> None:
 def test_ndcg_never_exceeds_one_with_many_matching_passages() -> None:
     """Several passages containing the answer string still give nDCG <= 1."""
     results = [(s, _chunk(s, "the won is the currency"), 1.0) for s in "abc"]
-    m = evaluate(EvalSet("t", [EvalItem("money?", ["won"])]), lambda q, k: (True, results))
+    m = evaluate(EvalSet(name="t", items=[EvalItem(question="money?", answers=["won"])]), lambda q, k: (True, results))
     assert m["ndcg@10"] == pytest.approx(1.0)
 
 
@@ -49,7 +54,7 @@ def test_document_level_dedupes_passages_of_one_document() -> None:
         ("d2.md", _chunk("d2.md", "z"), 0.8),
     ]
     m = evaluate(
-        EvalSet("t", [EvalItem("q", gold_docs={"d2"})], doc_level=True),
+        EvalSet(name="t", items=[EvalItem(question="q", gold_docs={"d2"})], doc_level=True),
         lambda q, k: (True, results),
         {"d1.md": "d1", "d2.md": "d2"},
     )
@@ -77,15 +82,34 @@ def test_shared_formats_load(rel: str, count: int, corpus: bool) -> None:
 
 def test_feedback_file_reads_back_as_labels(tmp_path: Path) -> None:
     """Thumbs-up feedback written by the bot becomes gold spans; thumbs-down rows are not labels."""
-    shown = [Passage(1, "a.txt", "A", None, 1, 0, 9, (0, 9), 0.5, "x" * 9)]
+    shown = [
+        Passage(
+            rank=1,
+            source="a.txt",
+            title="A",
+            url=None,
+            paragraph=1,
+            start=0,
+            end=9,
+            highlight=(0, 9),
+            score=0.5,
+            text="x" * 9,
+        )
+    ]
     path = tmp_path / "feedback.jsonl"
     feedback.append(path, feedback.record("q2", "down", shown, "v1", 42))
     feedback.append(path, feedback.record("q1", "up", shown, "v1", 42))
     evalset = load_eval(path)
     assert [i.question for i in evalset.items] == ["q1"]
-    m = evaluate(evalset, lambda q, k: (True, [("a.txt", Chunk("a.txt", 5, 20, 1, "x" * 15), 1.0)]))
+    m = evaluate(
+        evalset,
+        lambda q, k: (True, [("a.txt", Chunk(source="a.txt", start=5, end=20, paragraph=1, text="x" * 15), 1.0)]),
+    )
     assert m["hit@1"] == 1.0
-    m = evaluate(evalset, lambda q, k: (True, [("a.txt", Chunk("a.txt", 9, 20, 1, "x" * 11), 1.0)]))
+    m = evaluate(
+        evalset,
+        lambda q, k: (True, [("a.txt", Chunk(source="a.txt", start=9, end=20, paragraph=1, text="x" * 11), 1.0)]),
+    )
     assert m["hit@1"] == 0.0
 
 

@@ -12,7 +12,6 @@ from korea_bot.embedding import HashEmbedder
 from korea_bot.models import Answer
 from korea_bot.service import Service
 
-ROOT = Path(__file__).resolve().parent.parent
 WORDS = [
     *("river", "mountain", "treaty", "harbor", "railway", "province", "festival", "alliance", "harvest"),
     *("library", "garrison", "copper", "lantern", "orchard", "monsoon", "border", "frigate", "summit"),

@@ -12,10 +12,10 @@ from typing import Any
 
 import discord
 import yarl
-from fake_discord import APP_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded, message
 
+from helpers.fake_discord import APP_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded, message
+from korea_bot.adapters.discord.bot import KoreaBot
 from korea_bot.config import Settings, load_settings
-from korea_bot.discord_bot import KoreaBot
 from korea_bot.embedding import HashEmbedder
 from korea_bot.service import Service
 

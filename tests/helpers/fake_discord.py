@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from fake_discord_payloads import (
+
+from helpers.fake_discord_payloads import (
     ADMIN_ROLE_ID,
     APP_ID,
     BOT_ID,

@@ -8,11 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from lifecycle_helpers import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
+from helpers.corpora import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
 
 from korea_bot.embedding import HashEmbedder
+from korea_bot.errors import BuildLocked
 from korea_bot.index import LoadedIndex, build_index
-from korea_bot.store import VERSIONS, BuildLocked, build_lock, current_version, list_versions
+from korea_bot.index.store import VERSIONS, build_lock, current_version, list_versions
 
 QUESTIONS = ["Report on Zone001", "harbor treaty of Zone004", "glacier summit", "Zone007 railway", "lantern orchard"]
 
@@ -28,7 +29,7 @@ def _rewrite(sources: Path, texts: dict[str, str], round_: int) -> None:
 def _check_one_version(answer, seen: dict[str, LoadedIndex]) -> None:  # type: ignore[no-untyped-def]
     """Each passage is a chunk of the version the answer names, and verbatim in that version's texts."""
     version = seen[answer.index_version]
-    assert_verbatim(answer, {src: doc["text"] for src, doc in version.documents.items()})
+    assert_verbatim(answer, {src: doc.text for src, doc in version.documents.items()})
     for p in answer.passages:
         chunk = version.chunks[p.chunk_id]
         assert (chunk.source, chunk.start, chunk.end, chunk.text) == (p.source, p.start, p.end, p.text)
@@ -146,7 +147,7 @@ def test_second_builder_gets_a_clear_message(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert (
         done.stderr.strip()
-        == f"korea-bot: another build of {index} is running (pid {os.getpid()}); wait for it to finish"
+        == f"korea-bot: error: another build of {index} is running (pid {os.getpid()}); wait for it to finish"
     )
     assert current_version(index) is None
     assert build_index(sources, index, HashEmbedder(64)).version == current_version(index)

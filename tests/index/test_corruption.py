@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lifecycle_helpers import assert_verbatim, make_corpus, service, snapshot
+from helpers.corpora import assert_verbatim, make_corpus, service, snapshot
 
 from korea_bot.embedding import HashEmbedder
-from korea_bot.errors import explain
-from korea_bot.index import EmptySources, build_index, load_index
-from korea_bot.service import IndexMismatch
-from korea_bot.store import CURRENT, VERSIONS, IndexCorrupt, IndexOutdated, current_version, sha256_file
+from korea_bot.errors import EmptySources, IndexCorrupt, IndexMismatch, IndexOutdated, user_message
+from korea_bot.index import build_index, load_index
+from korea_bot.index.store import CURRENT, VERSIONS, current_version, sha256_file
 
 FILES = ["manifest.json", "vectors.npy", "sentences.npy", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "keyword/vocab.index.json",
          "keyword/data.csc.index.npy"]  # fmt: skip
@@ -68,7 +67,7 @@ def test_damaged_only_version_fails_loudly_naming_the_file(tmp_path: Path, name:
     damage(index / VERSIONS / version / name, how)
     with pytest.raises(IndexCorrupt) as err:
         load_index(index)
-    assert Path(name).name in str(err.value) and "\n" not in explain(err.value)  # type: ignore[operator]
+    assert Path(name).name in str(err.value) and "\n" not in user_message(err.value)  # type: ignore[operator]
 
 
 def _rewrite(folder: Path, manifest_update: dict | None = None, vectors: np.ndarray | None = None) -> None:
@@ -131,11 +130,13 @@ def test_index_from_an_older_release_is_rebuilt_with_the_reason(tmp_path: Path) 
     _rewrite(folder, {"params": {**manifest["params"], "format": 1}, "checksums": manifest["checksums"]})
     with pytest.raises(IndexOutdated) as err:
         load_index(index)
-    message = explain(err.value)
+    message = user_message(err.value)
     assert message and "index format 1" in message and "korea-bot index" in message and "\n" not in message
     svc = service(sources, index)
     report = svc.ensure_index()
-    assert report is not None and report.full and report.reason == "index format changed from 1 to 2 since the last build"
+    assert (
+        report is not None and report.full and report.reason == "index format changed from 1 to 2 since the last build"
+    )
     assert_verbatim(svc.ask("Report on Zone001"), texts)
     assert load_index(index).version == report.version
 

@@ -13,19 +13,20 @@ import time
 from pathlib import Path
 
 import pytest
-from lifecycle_helpers import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
+from helpers.corpora import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
 
-from korea_bot import index_write, store
 from korea_bot.embedding import HashEmbedder
-from korea_bot.errors import explain
-from korea_bot.index import build_index, load_index
-from korea_bot.store import CURRENT, VERSIONS, current_version, list_versions, version_key
+from korea_bot.errors import user_message
+from korea_bot.index import build_index, load_index, store
+from korea_bot.index.keyword import KeywordIndex
+from korea_bot.index.store import CURRENT, VERSIONS, current_version, list_versions, version_key
 
 # Runs `korea-bot index` with pause points wrapped around the real steps; prints PAUSED and sleeps at CRASH_AT.
 WRAPPER = r"""
 import os, shutil, sys, time
-from korea_bot import index_build, index_write
-from korea_bot.cli import main
+from korea_bot.index import build
+from korea_bot.index.keyword import KeywordIndex
+from korea_bot.adapters.cli.main import main
 
 point = os.environ["CRASH_AT"]
 
@@ -45,18 +46,18 @@ def replace(src, dst, *a, **k):
         pause("old-version-half-deleted")
 os.replace = replace
 
-real_save = index_write.KeywordIndex.save
+real_save = KeywordIndex.save
 def save(self, folder):
     real_save(self, folder)
     pause("staging-half-written")
-index_write.KeywordIndex.save = save
+KeywordIndex.save = save
 
-real_cleanup, calls = index_build.cleanup, []
+real_cleanup, calls = build.cleanup, []
 def cleanup(index_dir, *a, **k):
     calls.append(1)
     pause("locked" if len(calls) == 1 else "switched")
     real_cleanup(index_dir, *a, **k)
-index_build.cleanup = index_write.cleanup = cleanup
+build.cleanup = cleanup  # called once under the lock before the build and once after the switch
 
 sys.exit(main(["index", "--sources", sys.argv[1], "--index", sys.argv[2]]))
 """
@@ -152,10 +153,10 @@ def _no_space(*_args: object, **_kw: object) -> None:
 
 def test_full_disk_while_staging_keeps_the_previous_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sources, index, old_texts, old = _setup(tmp_path)
-    monkeypatch.setattr(index_write.KeywordIndex, "save", _no_space)
+    monkeypatch.setattr(KeywordIndex, "save", _no_space)
     with pytest.raises(OSError) as err:
         build_index(sources, index, HashEmbedder(64))
-    message = explain(err.value)
+    message = user_message(err.value)
     assert (
         message and message.startswith("disk full while writing ") and message.endswith("previous index is unchanged")
     )

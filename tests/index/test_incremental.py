@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lifecycle_helpers import assert_verbatim, make_corpus, service, snapshot
+from helpers.corpora import assert_verbatim, make_corpus, service, snapshot
 
-from korea_bot.chunking import ChunkSettings
+from korea_bot.config import ChunkSettings
 from korea_bot.embedding import HashEmbedder
+from korea_bot.errors import IndexMismatch
+from korea_bot.formatting import summary
 from korea_bot.index import build_index, load_index
-from korea_bot.service import IndexMismatch
-from korea_bot.store import list_versions
+from korea_bot.index.store import list_versions
 
 
 @pytest.fixture
@@ -43,14 +44,16 @@ def test_one_changed_file_embeds_only_its_passages(corpus: tuple[Path, Path, dic
         if c.source != "doc005.txt":
             j = old_rows[(c.source, c.start)]
             assert (after.vectors[i] == before.vectors[j]).all()
-            new_parts = after.parts[after.part_start[i] : after.part_start[i + 1]]
-            assert len(new_parts) == len(c.parts)
-            assert (new_parts == before.parts[before.part_start[j] : before.part_start[j + 1]]).all()
+            new_parts = after.sentence_vectors[after.sentence_start[i] : after.sentence_start[i + 1]]
+            assert len(new_parts) == len(c.sentences)
+            assert (new_parts == before.sentence_vectors[before.sentence_start[j] : before.sentence_start[j + 1]]).all()
     # the changed file's sentence vectors are fresh: each is its sentence's own embedding
     row = next(i for i, c in enumerate(after.chunks) if c.source == "doc005.txt")
     c = after.chunks[row]
-    fresh = HashEmbedder(64).embed([c.text[s - c.start : e - c.start] for s, e in c.parts])
-    assert np.allclose(after.parts[after.part_start[row] : after.part_start[row + 1]], fresh, atol=1e-3)
+    fresh = HashEmbedder(64).embed([c.text[s - c.start : e - c.start] for s, e in c.sentences])
+    assert np.allclose(
+        after.sentence_vectors[after.sentence_start[row] : after.sentence_start[row + 1]], fresh, atol=1e-3
+    )
     answer = service(sources, index).ask("pagoda built in Zone005")
     assert_verbatim(answer, snapshot(sources))
     assert "pagoda" in answer.passages[0].text
@@ -102,7 +105,7 @@ def test_nothing_changed_publishes_nothing(corpus: tuple[Path, Path, dict[str, s
     embedder = HashEmbedder(64)
     report = build_index(sources, index, embedder)
     assert report.unchanged and embedder.calls == 0 and list_versions(index) == before
-    assert "0 added, 0 changed, 0 removed, 12 kept" in report.summary()
+    assert "0 added, 0 changed, 0 removed, 12 kept" in summary(report)
 
 
 def test_model_change_forces_a_full_rebuild_and_says_why(corpus: tuple[Path, Path, dict[str, str]]) -> None:
@@ -113,7 +116,7 @@ def test_model_change_forces_a_full_rebuild_and_says_why(corpus: tuple[Path, Pat
     report = svc.reindex()
     live = load_index(index)
     assert report.full and "model changed from 'hash:64' to 'hash:32'" in report.reason
-    assert "full rebuild" in report.summary() and report.embedded == len(live.chunks)
+    assert "full rebuild" in summary(report) and report.embedded == len(live.chunks)
     assert live.vectors.shape[1] == 32 and live.manifest["model"] == "hash:32"
     assert_verbatim(svc.ask("Zone001"), snapshot(sources))
 

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEED, WIKI
+from helpers.paths import SEED, WIKI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from korea_bot.chunking import ChunkSettings, chunk_document, is_heading
+from korea_bot.config import ChunkSettings
 from korea_bot.embedding import HashEmbedder
+from korea_bot.ingest.chunking import chunk_document, is_heading
+from korea_bot.ingest.sources import discover, load_document
 from korea_bot.models import Document
-from korea_bot.retriever import best_sentence
-from korea_bot.sources import discover, load_document
+from korea_bot.search.highlight import best_sentence
 
 EMB = HashEmbedder(32)
 
@@ -28,7 +29,7 @@ def _check(doc: Document, max_chars: int = 600) -> int:
         assert 0 < len(c.text) <= max_chars
         assert c.text == c.text.strip()
         assert all(c.start <= s < e <= c.end for s, e in c.sentences)
-        sims = EMB.embed([doc.text[s:e] for s, e in c.parts]) @ qvec
+        sims = EMB.embed([doc.text[s:e] for s, e in c.sentences]) @ qvec
         hs, he = best_sentence(c, sims, "Russia North Korea nuclear talks")
         assert c.start <= hs < he <= c.end
     return len(chunks)
@@ -63,7 +64,7 @@ def test_seed_article_boilerplate_is_not_quotable() -> None:
 def test_abbreviations_do_not_split_sentences() -> None:
     """'U.S.' and 'Nov. 29' stay inside their sentence."""
     text = "Talks resumed.\n\nThe U.S. envoy arrived on Nov. 29 with a plan. Seoul agreed at once."
-    doc = Document("a.txt", text, "a", "text", "0")
+    doc = Document(source="a.txt", text=text, title="a", kind="text", sha256="0")
     spans = [text[s:e] for c in chunk_document(doc) for s, e in c.sentences]
     assert "The U.S. envoy arrived on Nov. 29 with a plan." in spans
 
@@ -71,7 +72,7 @@ def test_abbreviations_do_not_split_sentences() -> None:
 def test_long_sentence_is_cut_at_words() -> None:
     """A sentence longer than the limit is cut at whitespace into pieces within the limit."""
     text = "Intro line here. " + " ".join(["word"] * 400) + "."
-    doc = Document("a.txt", text, "a", "text", "0")
+    doc = Document(source="a.txt", text=text, title="a", kind="text", sha256="0")
     chunks = chunk_document(doc, ChunkSettings(max_chars=300, target_chars=200))
     assert all(len(c.text) <= 300 and not c.text.startswith(" ") for c in chunks)
     assert all(c.text == text[c.start : c.end] for c in chunks)
@@ -95,5 +96,5 @@ _SEP = st.sampled_from([" ", "\n", "\n\n", "\n \n", "  "])
 def test_random_text_keeps_invariants(parts: list[tuple[str, str]], max_chars: int) -> None:
     """Any mix of sentences, abbreviations, unicode and blank lines keeps the offset invariants."""
     text = "".join(s + sep for s, sep in parts)
-    _check(Document("r.txt", text, "r", "text", "0"), max_chars=max_chars)
+    _check(Document(source="r.txt", text=text, title="r", kind="text", sha256="0"), max_chars=max_chars)
     assert np.isfinite(EMB.embed([text])).all()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from korea_bot.chunking import chunk_document
-from korea_bot.sources import SourceError, discover, load_document, resolve_inside, safe_relative
+from korea_bot.errors import SourceError
+from korea_bot.ingest.chunking import chunk_document
+from korea_bot.ingest.sources import discover, load_document, resolve_inside, safe_relative
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "a/../../b.txt", "a\x00b.txt", "", "~/x.txt"])

@@ -1,10 +1,14 @@
-"""The dense side of retrieval: a FAISS index chosen by size (exact, then HNSW), saved and loaded safely."""
+"""The dense index: FAISS over the passage vectors, exact up to EXACT_LIMIT passages and HNSW beyond."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Self
+
 import numpy as np
 
-from .store import IndexCorrupt
+from ..errors import IndexCorrupt
+from .base import SearchIndex
 
 # Chosen from benchmarks/bench_speed.py (docs/BENCHMARKS.md, "The FAISS index by size"): a flat scan costs ~1 ms at
 # 10k passages but 36-104 ms at 50k-200k on a busy 2-core machine, while HNSW answers in a few ms at any size. Questions
@@ -25,66 +29,78 @@ MEASURED: dict = {
 }
 
 
-def build_ann(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT):  # type: ignore[no-untyped-def]
-    """Exact inner-product search up to exact_limit vectors, HNSW (efSearch set) beyond."""
-    import faiss
+class DenseIndex(SearchIndex):
+    """Inner-product search over unit vectors (cosine), with a FAISS index chosen by size."""
 
-    n, dim = vectors.shape
-    if n <= exact_limit:
-        index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    if n:
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+    def __init__(self, faiss_index: Any) -> None:
+        """Wrap a FAISS index."""
+        self.faiss = faiss_index
 
+    @classmethod
+    def build(cls, items: np.ndarray, exact_limit: int = EXACT_LIMIT) -> Self:
+        """Exact inner-product search up to exact_limit vectors, HNSW (efSearch set) beyond."""
+        import faiss
 
-def describe(index) -> dict:  # type: ignore[no-untyped-def]
-    """A JSON-able description of the index type, for the manifest."""
-    hnsw = getattr(index, "hnsw", None)
-    if hnsw is not None:
-        return {
-            "type": "hnsw",
-            "metric": "inner_product",
-            "m": int(hnsw.nb_neighbors(1)),
-            "ef_construction": int(hnsw.efConstruction),
-            "ef_search": HNSW_EF_SEARCH,
-            "exact_limit": EXACT_LIMIT,
-            "measured": MEASURED,
-        }
-    return {"type": "flat", "metric": "inner_product", "exact_limit": EXACT_LIMIT, "recall@10": 1.0}
+        n, dim = items.shape
+        if n <= exact_limit:
+            index = faiss.IndexFlatIP(dim)
+        else:
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        if n:
+            index.add(np.ascontiguousarray(items, dtype=np.float32))
+        return cls(index)
 
+    def save(self, path: Path) -> None:
+        """Write the index (serialised by FAISS, written by Python so a full disk raises a real OSError)."""
+        import faiss
 
-def save_ann(index, path) -> dict:  # type: ignore[no-untyped-def]
-    """Write the FAISS index to path and return its description."""
-    import faiss
+        data = faiss.serialize_index(self.faiss).tobytes()
+        with open(path, "wb") as fh:
+            fh.write(data)
 
-    faiss.write_index(index, str(path))
-    return describe(index)
+    @classmethod
+    def load(cls, path: Path, count: int, dim: int | None = None) -> Self:
+        """Read a FAISS index, checking its size (and dimension) against the manifest."""
+        import faiss
 
+        try:
+            index = faiss.read_index(str(path))
+        except Exception as exc:
+            raise IndexCorrupt(f"{path}: unreadable FAISS index ({str(exc).splitlines()[0][:200]})") from None
+        if index.ntotal != count or (dim is not None and index.d != dim):
+            raise IndexCorrupt(
+                f"{path}: holds {index.ntotal} vectors of dimension {index.d}, manifest says {count}x{dim}"
+            )
+        if getattr(index, "hnsw", None) is not None:
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+        return cls(index)
 
-def load_ann(path, n: int, dim: int):  # type: ignore[no-untyped-def]
-    """Read a FAISS index, checking its size and dimension against the manifest."""
-    import faiss
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, rows) for one normalised query vector; rows of -1 (fewer than k found) are dropped."""
+        k = min(k, self.faiss.ntotal)
+        if k <= 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        scores, ids = self.faiss.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep].astype(np.int64)
 
-    try:
-        index = faiss.read_index(str(path))
-    except Exception as exc:
-        raise IndexCorrupt(f"{path}: unreadable FAISS index ({str(exc).splitlines()[0][:200]})") from None
-    if index.d != dim or index.ntotal != n:
-        raise IndexCorrupt(f"{path}: holds {index.ntotal} vectors of dimension {index.d}, manifest says {n}x{dim}")
-    if getattr(index, "hnsw", None) is not None:
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    return index
+    def count(self) -> int:
+        """How many vectors the index holds."""
+        return int(self.faiss.ntotal)
 
-
-def search(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Top-k (scores, ids) for one normalised query vector; ids of -1 are dropped."""
-    k = min(k, index.ntotal)
-    if k <= 0:
-        return np.zeros(0, np.float32), np.zeros(0, np.int64)
-    scores, ids = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
-    keep = ids[0] >= 0
-    return scores[0][keep], ids[0][keep]
+    def describe(self) -> dict:
+        """A JSON-able description of the index type, for the manifest."""
+        hnsw = getattr(self.faiss, "hnsw", None)
+        if hnsw is not None:
+            return {
+                "type": "hnsw",
+                "metric": "inner_product",
+                "m": int(hnsw.nb_neighbors(1)),
+                "ef_construction": int(hnsw.efConstruction),
+                "ef_search": HNSW_EF_SEARCH,
+                "exact_limit": EXACT_LIMIT,
+                "measured": MEASURED,
+            }
+        return {"type": "flat", "metric": "inner_product", "exact_limit": EXACT_LIMIT, "recall@10": 1.0}

@@ -1,14 +1,19 @@
-"""The keyword side of retrieval: a bm25s index with English stop words and stemming."""
+"""The keyword index: BM25 (bm25s) over the passages, English stop words and Snowball stemming."""
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Self
 
 import numpy as np
 
-from .store import IndexCorrupt
+from ..errors import IndexCorrupt
+from .base import SearchIndex
+
+BM25_K1 = 1.2  # the common defaults; other k1/b did no better on the dev sets (docs/EVALUATION.md)
+BM25_B = 0.75
 
 
 @lru_cache(maxsize=1)
@@ -32,51 +37,69 @@ def _bm25s():  # type: ignore[no-untyped-def]
 
 def tokenize(texts: list[str]):  # type: ignore[no-untyped-def]
     """Tokenise texts the same way for indexing and querying."""
-    bm25s = _bm25s()
-
-    return bm25s.tokenize(texts, lower=True, stopwords="en", stemmer=_stemmer(), show_progress=False)
+    return _bm25s().tokenize(texts, lower=True, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
 
-class KeywordIndex:
-    """BM25 over passages: build, save to a folder (JSON + .npy, no pickle), load, score."""
+class KeywordIndex(SearchIndex):
+    """BM25 over passages: build, save to a folder (JSON + .npy, no pickle), load, score, search."""
 
-    def __init__(self, retriever) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, retriever: Any) -> None:
         """Wrap a bm25s.BM25 retriever."""
         self.retriever = retriever
 
     @classmethod
-    def build(cls, texts: list[str]) -> KeywordIndex:
+    def build(cls, items: list[str]) -> Self:
         """Index the given passage texts."""
-        bm25s = _bm25s()
-
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
-        if texts:
-            retriever.index(tokenize(texts), show_progress=False)
+        retriever = _bm25s().BM25(k1=BM25_K1, b=BM25_B)
+        if items:
+            retriever.index(tokenize(items), show_progress=False)
         return cls(retriever)
 
-    def save(self, folder: Path) -> None:
-        """Write the index files into folder."""
-        folder.mkdir(parents=True, exist_ok=True)
-        self.retriever.save(str(folder), allow_pickle=False)
+    def save(self, path: Path) -> None:
+        """Write the index files into the folder path."""
+        path.mkdir(parents=True, exist_ok=True)
+        self.retriever.save(str(path), allow_pickle=False)
 
     @classmethod
-    def load(cls, folder: Path) -> KeywordIndex:
-        """Read an index saved by save(), failing loudly if it is damaged."""
-        bm25s = _bm25s()
-
+    def load(cls, path: Path, count: int) -> Self:
+        """Read an index saved by save(), failing loudly if it is damaged or holds another number of passages."""
         try:
-            retriever = bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False, load_corpus=False)
+            retriever = _bm25s().BM25.load(str(path), mmap=False, allow_pickle=False, load_corpus=False)
         except Exception as exc:
-            raise IndexCorrupt(f"{folder}: keyword index unreadable ({type(exc).__name__}: {exc})") from None
-        return cls(retriever)
+            raise IndexCorrupt(f"{path}: keyword index unreadable ({type(exc).__name__}: {exc})") from None
+        index = cls(retriever)
+        if index.count() != count:
+            raise IndexCorrupt(f"{path}: holds {index.count()} passages, manifest says {count}")
+        return index
+
+    def count(self) -> int:
+        """How many passages are indexed (-1 when the index carries no count)."""
+        scores = getattr(self.retriever, "scores", None)
+        return int(scores.get("num_docs", -1)) if isinstance(scores, dict) else -1
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros when no query term is known)."""
         vocab = getattr(self.retriever, "vocab_dict", None) or {}
-        n_docs = int(self.retriever.scores.get("num_docs", 0)) if hasattr(self.retriever, "scores") else 0
+        n_docs = max(self.count(), 0)
         tokens = tokenize([query])
         inv = {i: t for t, i in tokens.vocab.items()}
         words = [inv[i] for i in tokens.ids[0] if inv.get(i) in vocab]
         if not words or not n_docs:
             return np.zeros(n_docs, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(words), dtype=np.float32)
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best-scoring passages with a positive score, as (scores, rows), best first."""
+        return top_positive(self.scores(query), k)
+
+
+def top_positive(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (up to) k highest positive scores and their rows, best first."""
+    n = scores.size
+    if n == 0 or k <= 0 or float(scores.max()) <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    take = min(k, n)
+    rows = np.argpartition(-scores, take - 1)[:take] if take < n else np.arange(n)
+    rows = rows[scores[rows] > 0]
+    rows = rows[np.argsort(-scores[rows], kind="stable")]
+    return scores[rows], rows.astype(np.int64)

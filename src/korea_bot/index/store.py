@@ -14,32 +14,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..errors import BuildLocked, IndexCorrupt
+
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 LOCK = ".build.lock"
 STAGING = ".tmp-"
 TRASH = ".del-"
 _NAME = re.compile(r"^(\d+)-\d{8}T\d{6}-")
-
-
-class IndexCorrupt(Exception):
-    """An index version on disk is missing, damaged or incompatible; the message names the file."""
-
-
-class IndexOutdated(Exception):
-    """An index written by a korea_bot with another on-disk format: it is rebuilt, not repaired."""
-
-    def __init__(self, path: Path, found: object, wanted: int) -> None:
-        """Remember which format was found and which one this version reads."""
-        super().__init__(
-            f"{path}: index format {found} was written by another korea_bot version; this one reads format "
-            f"{wanted}: run `korea-bot index` to rebuild it"
-        )
-        self.found, self.wanted = found, wanted
-
-
-class BuildLocked(Exception):
-    """Another process is building this index right now."""
 
 
 def fsync_dir(path: Path) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-from .models import Chunk, Document
-from .sources import front_matter_end
+from ..config import ChunkSettings
+from ..models import Chunk, Document
 
+TAIL_SHARE = 3  # tail windows shorter than target_chars / TAIL_SHARE, inside the previous window, are dropped
 _BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")
 _END_PUNCT = tuple(".!?;:…\"”'’")
 _CUTOFF = re.compile(
@@ -22,18 +22,6 @@ _BOILERPLATE = re.compile(
     r"subscribe to|sign up for|follow us)",
     re.I,
 )
-
-
-@dataclass(frozen=True)
-class ChunkSettings:
-    """How passages are cut; part of the index manifest."""
-
-    target_chars: int = 600
-    max_chars: int = 600
-
-    def as_dict(self) -> dict[str, int]:
-        """The settings as a JSON-able dict."""
-        return {"target_chars": self.target_chars, "max_chars": self.max_chars, "scheme": 2}
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +45,7 @@ def is_heading(line: str) -> bool:
 def text_runs(doc: Document) -> list[tuple[int, list[tuple[int, int]]]]:
     """Return (paragraph number, [(start, end) of quotable text runs]) for each quotable block."""
     text = doc.text
-    body = front_matter_end(text) if doc.kind == "markdown" else 0
+    body = doc.body_start
     blocks: list[tuple[int, int]] = []
     pos = body
     for match in _BLOCK_SPLIT.finditer(text, body):
@@ -153,11 +141,21 @@ def chunk_document(doc: Document, settings: ChunkSettings | None = None) -> list
                 while j + 1 < len(sents) and sents[j + 1][1] - sents[i][0] <= limit:
                     j += 1
                 start, end = sents[i][0], sents[j][1]
-                if end <= last_end and i > 0 and j == len(sents) - 1 and end - start < cfg.target_chars // 3:
-                    continue
+                if end <= last_end and i > 0 and j == len(sents) - 1 and end - start < cfg.target_chars // TAIL_SHARE:
+                    continue  # a short tail window lying inside the previous one adds nothing quotable
                 last_end = end
                 page = None
                 if doc.page_starts:
                     page = bisect.bisect_right(doc.page_starts, start)
-                chunks.append(Chunk(doc.source, start, end, number, text[start:end], tuple(sents[i : j + 1]), page))
+                chunks.append(
+                    Chunk(
+                        source=doc.source,
+                        start=start,
+                        end=end,
+                        paragraph=number,
+                        text=text[start:end],
+                        sentences=tuple(sents[i : j + 1]),
+                        page=page,
+                    )
+                )
     return chunks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from .sources import SourceError
+from ..errors import SourceError
 
 PAGE_BREAK = "\n\n"
 
@@ -31,7 +31,7 @@ def read_html(html: str, name: str) -> tuple[str, dict[str, str]]:
             meta["title"] = re.sub(r"\s+", " ", match.group(1)).strip()
     if not text.strip():
         raise SourceError(f"{name}: no readable main text found in the HTML")
-    return _normalise(text), meta
+    return _tidy_text(text), meta
 
 
 def read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str], tuple[int, ...]]:
@@ -49,7 +49,7 @@ def read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str], tuple[int, ..
     starts: list[int] = []
     offset = 0
     for page in pages:
-        body = _normalise(page)
+        body = _tidy_text(page)
         starts.append(offset)
         parts.append(body)
         offset += len(body) + len(PAGE_BREAK)
@@ -66,7 +66,7 @@ def read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str], tuple[int, ..
     return text, meta, tuple(starts)
 
 
-def _normalise(text: str) -> str:
+def _tidy_text(text: str) -> str:
     """Unify newlines and drop NULs and trailing spaces so offsets stay stable."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")

@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lifecycle_helpers import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
+from helpers.corpora import PYTHON, assert_verbatim, cli_env, make_corpus, service, snapshot
 
-from korea_bot.store import current_version
-from korea_bot.watch import source_filter
+from korea_bot.adapters.cli.watch import source_filter
+from korea_bot.index.store import current_version
 
 DEADLINE = 60.0  # generous: a slow CI machine must not fail the test; nothing here measures speed
 

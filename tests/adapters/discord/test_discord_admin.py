@@ -1,20 +1,20 @@
-"""End-to-end: /reindex permissions (case 6), cooldown (case 7), odd questions (case 8), sync only on request (19)."""
+"""End-to-end: /reindex permissions, the cooldown, odd questions, commands synced only on request."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from discord_harness import answer_of, followup_of, running_bot, visible
-from fake_discord import ADMIN_ROLE_ID, APP_ID, GUILD_ID
+from helpers.discord_harness import answer_of, followup_of, running_bot, visible
+from helpers.fake_discord import ADMIN_ROLE_ID, APP_ID, GUILD_ID
 
-from korea_bot.discord_bot import ERROR_TEXT
+from korea_bot.adapters.discord.bot import ERROR_TEXT
 
 NEW_DOC = "The Sunshine Policy of engagement with the North was launched by Kim Dae-jung in 1998."
 
 
 def test_reindex_refused_for_member_and_in_dm_done_for_admin(tmp_path: Path) -> None:
-    """Case 6: a member and a DM get an ephemeral refusal; an admin's /reindex adds the new source and it is used."""
+    """A member and a DM get an ephemeral refusal; an admin's /reindex adds the new source and it is used."""
 
     async def scenario() -> None:
         async with running_bot(tmp_path) as r:
@@ -55,7 +55,7 @@ def test_admin_role_from_settings_may_reindex(tmp_path: Path) -> None:
 
 
 def test_cooldown_limits_one_user_not_the_others(tmp_path: Path) -> None:
-    """Case 7: five quick questions from one user: three answered, two get a friendly cooldown; others unaffected."""
+    """Five quick questions from one user: three answered, two get a friendly cooldown; others unaffected."""
 
     async def scenario() -> None:
         async with running_bot(tmp_path, cooldown_rate=3, cooldown_seconds=30) as r:
@@ -75,7 +75,7 @@ def test_cooldown_limits_one_user_not_the_others(tmp_path: Path) -> None:
 
 
 def test_odd_questions_get_clear_replies(tmp_path: Path) -> None:
-    """Case 8: empty, blank, 6,000 chars, NUL, RTL override and zero-width questions: a clear reply, no crash."""
+    """Empty, blank, 6,000 chars, NUL, RTL override and zero-width questions: a clear reply, no crash."""
     cases = {
         "": "Please ask a question",
         "   \t ": "Please ask a question",
@@ -109,7 +109,7 @@ def commands_puts(fake: object) -> list:
 
 
 def test_commands_synced_only_when_asked(tmp_path: Path) -> None:
-    """Case 19: two plain starts sync nothing; --sync pushes the three commands to the configured guild."""
+    """Two plain starts sync nothing; --sync pushes the three commands to the configured guild."""
 
     async def scenario() -> None:
         for _ in range(2):

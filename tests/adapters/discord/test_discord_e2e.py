@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from discord_harness import (
+from helpers.discord_harness import (
     DANGER,
     PEACE,
     answer_of,
@@ -16,10 +16,10 @@ from discord_harness import (
     sent_message,
     visible,
 )
-from fake_discord import CHANNEL_ID
+from helpers.fake_discord import CHANNEL_ID
 
 from korea_bot import feedback
-from korea_bot.discord_bot import ERROR_TEXT
+from korea_bot.adapters.discord.bot import ERROR_TEXT
 
 ARMISTICE_Q = "When was the armistice agreement signed at Panmunjom?"
 PING_Q = "What does the ping test paragraph say about the moderators?"
@@ -61,7 +61,7 @@ def test_mention_is_answered_as_a_reply(tmp_path: Path) -> None:
 
 
 def test_pings_and_markdown_in_a_source_are_inert(tmp_path: Path) -> None:
-    """Cases 2-3: @everyone, <@&123>, <@456>, code, spoilers and links are quoted escaped; nobody is pinged."""
+    """@everyone, <@&123>, <@456>, code, spoilers and links are quoted escaped; nobody is pinged."""
 
     async def scenario() -> None:
         async with running_bot(tmp_path) as r:
@@ -185,7 +185,7 @@ class Exploding:
 
 def test_error_handler_answers_ephemerally_and_logs(tmp_path: Path, caplog: object) -> None:
     """An unexpected error in a command gets one ephemeral apology and a logged traceback; the bot lives on."""
-    from discord_harness import make_service, make_settings, write_corpus
+    from helpers.discord_harness import make_service, make_settings, write_corpus
 
     write_corpus(tmp_path)
     service = Exploding(make_service(make_settings(tmp_path)))

@@ -1,4 +1,4 @@
-"""The real `python -m korea_bot run/sync/health` processes against FakeDiscord: SIGTERM, bad token, 4014 (16-18)."""
+"""The real `python -m korea_bot run/sync/health` processes against FakeDiscord: SIGTERM, bad token, a refused intent."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from discord_harness import TOKEN, followup_of, write_corpus
-from fake_discord import APP_ID, GUILD_ID, FakeDiscord
+from helpers.discord_harness import TOKEN, followup_of, write_corpus
+from helpers.fake_discord import APP_ID, GUILD_ID, FakeDiscord
 
-from korea_bot import heartbeat
+from korea_bot.adapters import heartbeat
 
 
 def env_for(root: Path, fake: FakeDiscord, **extra: str) -> dict[str, str]:
@@ -51,7 +51,7 @@ def output(root: Path) -> tuple[str, str]:
 
 
 def test_sigterm_closes_the_gateway_and_exits_zero(tmp_path: Path) -> None:
-    """Case 16: a serving `korea-bot run` gets SIGTERM, closes its session (1000) and exits 0 within seconds."""
+    """A serving `korea-bot run` gets SIGTERM, closes its session (1000) and exits 0 within seconds."""
 
     async def scenario() -> None:
         fake = FakeDiscord(TOKEN)
@@ -103,7 +103,7 @@ def error_lines(err: str) -> list[str]:
 
 
 def test_bad_token_is_a_one_line_error(tmp_path: Path) -> None:
-    """Case 17: Discord answers 401 at login: one line naming the problem, non-zero exit, token nowhere."""
+    """Discord answers 401 at login: one line naming the problem, non-zero exit, token nowhere."""
     fake = FakeDiscord("a-different-token")
     code, out, err = run_to_exit(tmp_path, fake, "run")
     assert code != 0
@@ -114,7 +114,7 @@ def test_bad_token_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_missing_privileged_intent_is_a_one_line_error(tmp_path: Path) -> None:
-    """Case 17: the gateway closes with 4014: one line about the intent, non-zero exit, token nowhere."""
+    """The gateway closes with 4014: one line about the intent, non-zero exit, token nowhere."""
     fake = FakeDiscord(TOKEN, close_on_identify=4014)
     code, out, err = run_to_exit(tmp_path, fake, "run")
     assert code != 0
@@ -126,7 +126,7 @@ def test_missing_privileged_intent_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_sync_command_pushes_commands_without_a_gateway(tmp_path: Path) -> None:
-    """Case 19: `korea-bot sync` logs in over REST, syncs to KOREA_BOT_GUILD_IDS and exits 0."""
+    """`korea-bot sync` logs in over REST, syncs to KOREA_BOT_GUILD_IDS and exits 0."""
     fake = FakeDiscord(TOKEN)
 
     async def scenario() -> tuple[int, str, str]:
@@ -145,7 +145,7 @@ def test_sync_command_pushes_commands_without_a_gateway(tmp_path: Path) -> None:
 
 
 def test_health_command_follows_the_heartbeat(tmp_path: Path) -> None:
-    """Case 18: `korea-bot health` exits 1 without a heartbeat, 0 when fresh, 1 when stale."""
+    """`korea-bot health` exits 1 without a heartbeat, 0 when fresh, 1 when stale."""
     import subprocess
 
     beat = tmp_path / "hb"

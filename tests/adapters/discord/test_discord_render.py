@@ -1,15 +1,15 @@
-"""Unit and property tests for discord_render: limits, escaping, verbatim quotes, citations (cases 1-3)."""
+"""Unit and property tests for the Discord renderer: limits, escaping, verbatim quotes, citations."""
 
 from __future__ import annotations
 
 import re
 
-from discord_harness import visible
+from helpers.discord_harness import visible
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from korea_bot import discord_render as R
-from korea_bot.models import Answer, BuildReport, IndexStats, Passage
+from korea_bot.adapters.discord import render as R
+from korea_bot.models import Answer, BuildReport, DocumentStats, IndexStats, Passage
 
 SPECIALS = set("\\*_~`|<>[]#@")
 
@@ -56,7 +56,7 @@ def answer(*ps: Passage) -> Answer:
 
 
 def test_markdown_from_a_source_renders_as_text() -> None:
-    """Case 3: code fences, spoilers, links, headings and quotes are escaped, and display verbatim."""
+    """Code fences, spoilers, links, headings and quotes are escaped, and display verbatim."""
     cases = ["```py\nprint(1)\n```", "||x||", "[a](http://x)", "# h", "> q", "-# s", "*a* ~~c~~", "1. x"]
     for raw in cases:
         out = R.escape(raw)
@@ -66,7 +66,7 @@ def test_markdown_from_a_source_renders_as_text() -> None:
 
 
 def test_mentions_are_neutralised() -> None:
-    """Case 2: @everyone, role and user mentions cannot form a mention token."""
+    """@everyone, role and user mentions cannot form a mention token."""
     out = R.escape("hi @everyone and @here, <@&123> and <@456> <#789>")
     assert "<@" not in out and "<#" not in out
     assert not re.search(r"(?<!\\)@(everyone|here)", out)
@@ -76,7 +76,7 @@ def test_mentions_are_neutralised() -> None:
 def test_citation_formats() -> None:
     """Paragraph citations use ¶, paged ones p., and a huge title shrinks without breaking the citation."""
     assert R.citation(passage("x.")) == "[1] A Title — ¶12"
-    assert R.citation(passage("x.", rank=3, page=4)) == "[3] A Title — p. 4"
+    assert R.citation(passage("x.", rank=3, page=4)) == "[3] A Title — p. 4, ¶12"  # the CLI's citation too
     long = R.citation(passage("x.", rank=7, title="T" * 900))
     assert len(long) <= R.TITLE_MAX and long.startswith("[7] TTT") and long.endswith("… — ¶12")
 
@@ -108,7 +108,7 @@ def test_abstain_is_a_friendly_message_not_a_quote() -> None:
 
 
 def test_long_passage_is_cut_at_sentence_boundaries() -> None:
-    """Case 1: a 20,000-char passage keeps whole sentences around the highlight, marked with ellipses."""
+    """A 20,000-char passage keeps whole sentences around the highlight, marked with ellipses."""
     sentences = [f"Sentence number {i} says something rather long about topic {i}. " for i in range(300)]
     text = "".join(sentences)
     hs = sum(len(s) for s in sentences[:150])
@@ -132,7 +132,7 @@ def test_one_giant_sentence_is_cut_at_a_word() -> None:
 
 def test_sources_and_report_fit() -> None:
     """/sources with 800 documents and a reindex report with 2,000 names stay within limits."""
-    docs = tuple((f"dir/doc{i}.txt", f"Document *{i}*", i) for i in range(800))
+    docs = tuple(DocumentStats(source=f"dir/doc{i}.txt", title=f"Document *{i}*", passages=i) for i in range(800))
     stats = IndexStats(version="v9", built_at="2024-01-01", model="hash:64", documents=docs, passages=9)
     msg = R.render_sources(stats)
     assert R.limit_problems(msg) == [] and "more" in msg.embeds[0]["description"]
@@ -160,13 +160,13 @@ def passages(draw: st.DrawFn) -> Passage:
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(passages(), min_size=1, max_size=12), st.text(ALPHABET, max_size=3000))
 def test_any_answer_fits_every_limit_and_quotes_verbatim(ps: list[Passage], content: str) -> None:
-    """Case 1 property: limits always hold; each quote is a verbatim span; citations are never cut."""
+    """Property: limits always hold; each quote is a verbatim span; citations are never cut."""
     msg = R.render_answer(answer(*ps), content=content)
     assert R.limit_problems(msg) == []
     assert len(msg.embeds) == min(len(ps), R.EMBEDS_MAX)
     for p, embed in zip(ps, msg.embeds, strict=False):
         assert embed["title"].startswith(f"[{p.rank}] ")
-        assert embed["title"].endswith(f"p. {p.page}" if p.page is not None else f"¶{p.paragraph}")
+        assert embed["title"].endswith(f"p. {p.page}, ¶{p.paragraph}" if p.page is not None else f" — ¶{p.paragraph}")
         body, _, _ = quote_body(embed["description"])
         assert body.strip() in p.text
         assert unescaped_specials(embed["description"][len(R.QUOTE_PREFIX) :]) == []

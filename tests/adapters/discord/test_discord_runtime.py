@@ -1,4 +1,4 @@
-"""End-to-end: slow searches (case 4), expired interaction tokens (case 5), a blocked loop fails health (18)."""
+"""End-to-end: slow searches, expired interaction tokens, a blocked loop failing the health check."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from discord_harness import answer_of, followup_of, make_service, make_settings, running_bot, write_corpus
+from helpers.discord_harness import answer_of, followup_of, make_service, make_settings, running_bot, write_corpus
 
-from korea_bot import heartbeat
+from korea_bot.adapters import heartbeat
 
 
 class Slow:
@@ -52,7 +52,7 @@ def slow_service(root: Path, delay: float, only: str = "", **overrides: Any) -> 
 
 
 def test_slow_search_is_deferred_in_time_and_the_loop_stays_responsive(tmp_path: Path) -> None:
-    """Case 4: a 5 s search is acknowledged within 3 s; /sources and heartbeats go on; searches are serialised."""
+    """A 5 s search is acknowledged within 3 s; /sources and heartbeats go on; searches are serialised."""
     service = slow_service(tmp_path, 5.0, only="slow")
 
     async def scenario() -> None:
@@ -92,10 +92,10 @@ class Records(logging.Handler):
 
 
 def test_followup_after_token_expiry_is_skipped_and_logged(tmp_path: Path) -> None:
-    """Case 5: past the token's lifetime the followup is skipped and logged; a 401 from Discord too; no crash."""
+    """Past the token's lifetime the followup is skipped and logged; a 401 from Discord too; no crash."""
     service = slow_service(tmp_path, 0.8, only="slow")
     records = Records()
-    logging.getLogger("korea_bot.discord").addHandler(records)
+    logging.getLogger("korea_bot.adapters.discord").addHandler(records)
 
     async def scenario() -> None:
         async with running_bot(tmp_path, service=service) as r:
@@ -119,11 +119,11 @@ def test_followup_after_token_expiry_is_skipped_and_logged(tmp_path: Path) -> No
     try:
         asyncio.run(scenario())
     finally:
-        logging.getLogger("korea_bot.discord").removeHandler(records)
+        logging.getLogger("korea_bot.adapters.discord").removeHandler(records)
 
 
 def test_blocked_event_loop_makes_the_health_check_fail(tmp_path: Path) -> None:
-    """Case 18: while the loop is blocked the heartbeat goes stale and health fails; it recovers afterwards."""
+    """While the loop is blocked the heartbeat goes stale and health fails; it recovers afterwards."""
 
     async def scenario() -> None:
         async with running_bot(tmp_path, heartbeat_max_age=0.4) as r:

@@ -9,9 +9,13 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .answer import to_json, to_text
-from .config import Settings
-from .service import BadQuestion, Service, clean_question
+from ...config import Settings
+from ...errors import BadQuestion
+from ...formatting import report_lines, summary
+from ...search.question import clean_question
+from ...service import Service
+from ..console import fail
+from .render import to_json, to_text
 
 
 @contextlib.contextmanager
@@ -46,12 +50,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         return watch(service, full_first=args.full)
     with progress_bar("embedding passages") as update:
         report = service.reindex(full=args.full, progress=update)
-    print(report.summary())
-    for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
-        for name in names:
-            print(f"  {label}: {name}")
-    for old, new in report.renamed:
-        print(f"  renamed: {old} -> {new}")
+    for line in report_lines(report):
+        print(line)
     for note in service.index.notes:
         print(f"  note: {note}")
     return 0
@@ -70,15 +70,14 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer each question, as text or one JSON object per line."""
     if not args.question and not args.questions:
-        print("korea-bot ask: give a question, or --questions FILE (or - for standard input)", file=sys.stderr)
-        return 2
+        return fail("ask: give a question, or --questions FILE (or - for standard input)", 2)
     if not args.questions:
         clean_question(" ".join(args.question), settings.max_question_chars)
     service = Service(settings)
     with progress_bar("indexing sources") as update:
         report = service.ensure_index(progress=update)
     if report is not None and not report.unchanged:
-        print(report.summary(), file=sys.stderr)
+        print(summary(report), file=sys.stderr)
     color = sys.stdout.isatty()
     failures = 0
     for question in _questions(args):
@@ -93,7 +92,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                     )
                 )
             else:
-                print(f"korea-bot: {exc}", file=sys.stderr)
+                fail(str(exc))
             continue
         print(to_json(answer) if settings.output_json else to_text(answer, color=color))
         if not settings.output_json:
@@ -104,7 +103,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Index the question set's corpus if it has one, then print retrieval metrics."""
-    from .evaluation import evaluate, format_report, load_eval, materialize
+    from ...evaluation import evaluate, format_report, load_eval, materialize
 
     evalset = load_eval(args.file, args.qrels)
     doc_ids: dict[str, str] = {}
@@ -119,7 +118,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     with progress_bar("indexing sources") as update:
         report = service.ensure_index(progress=update)
     if report is not None:
-        print(report.summary(), file=sys.stderr)
+        print(summary(report), file=sys.stderr)
     metrics = evaluate(evalset, service.search, doc_ids)
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))

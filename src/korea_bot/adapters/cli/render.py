@@ -1,23 +1,18 @@
-"""Turn an Answer into plain text for a terminal, Markdown, or the `ask --json` object."""
+"""The command line's renderings of an Answer: text for a terminal, and the `ask --json` object (the contract)."""
 
 from __future__ import annotations
 
 import json
 import textwrap
 
-from .models import Answer, Passage
+from ...formatting import citation
+from ...models import Answer, Passage
 
 BOLD, RESET = "\033[1m", "\033[0m"
 
 
-def citation(p: Passage) -> str:
-    """`Title — ¶12` (or `— p. 3, ¶12` for PDFs)."""
-    where = f"p. {p.page}, ¶{p.paragraph}" if p.page else f"¶{p.paragraph}"
-    return f"{p.title} — {where}"
-
-
 def to_dict(answer: Answer) -> dict:
-    """The JSON contract of `ask --json` (see DESIGN.md)."""
+    """The JSON contract of `ask --json` (README.md, "ask --json"): fields may be added, never changed."""
     return {
         "question": answer.question,
         "answered": answer.answered,
@@ -69,15 +64,3 @@ def to_text(answer: Answer, color: bool = False, width: int = 100) -> str:
         lines.append("")
     lines.append(f"index {answer.index_version} · {answer.took_ms:.0f} ms")
     return "\n".join(lines)
-
-
-def to_markdown(answer: Answer) -> str:
-    """Markdown: a block quote per passage with the best sentence in bold and a linked citation."""
-    if not answer.answered:
-        return f"> {answer.question}\n\n{answer.message or 'No supporting passage found.'}"
-    parts = []
-    for p in answer.passages:
-        quote = "\n".join("> " + line for line in _marked(p, "**", "**").split("\n"))
-        cite = f"[{citation(p)}]({p.url})" if p.url else citation(p)
-        parts.append(f"{quote}\n\n[{p.rank}] {cite}")
-    return "\n\n".join(parts)

@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import explain
-from .sources import SUFFIXES, SourceError
-from .store import BuildLocked, current_version_or_none
+from ...errors import BuildLocked, SourceError, user_message
+from ...formatting import summary
+from ...index import current_version_or_none
+from ...ingest.sources import SUFFIXES
 
 if TYPE_CHECKING:
-    from .service import Service
+    from ...service import Service
 
-log = logging.getLogger("korea_bot.watch")
+log = logging.getLogger(__name__)
 DEBOUNCE_MS = 1000
 TICK_MS = 500
 RETRY_S = 5.0
@@ -101,7 +102,7 @@ def rebuild(service: Service, building: threading.Event | None = None, full: boo
         return False
     except Exception as exc:
         live = current_version_or_none(service.settings.index_dir)
-        message = explain(exc)
+        message = user_message(exc)
         if message is None:
             log.exception("rebuild failed; still serving version %s", live)
         else:
@@ -113,7 +114,7 @@ def rebuild(service: Service, building: threading.Event | None = None, full: boo
     if report.unchanged:
         log.info("index %s is up to date", report.version)
     else:
-        log.info("%s", report.summary())
+        log.info("%s", summary(report))
     return True
 
 

@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .models import Answer, BuildReport, IndexStats, Passage
+from ... import formatting
+from ...models import Answer, BuildReport, IndexStats, Passage
 
 CONTENT_MAX = 2000
 TITLE_MAX = 256
@@ -16,7 +17,7 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 EMBEDS_MAX = 10
 COLOR = 0x2F6FB5
-ELLIPSIS = "…"
+ELLIPSIS = formatting.ELLIPSIS
 QUOTE_PREFIX = ">>> "
 
 NO_ANSWER = (
@@ -60,14 +61,9 @@ def clip(text: str, limit: int) -> str:
 
 
 def citation(p: Passage, limit: int = TITLE_MAX) -> str:
-    """``[n] Title — ¶12`` (``p. 3`` for paged sources); only the title ever shrinks."""
-    where = f"p. {p.page}" if p.page is not None else f"¶{p.paragraph}"
-    head, tail = f"[{p.rank}] ", f" — {where}"
-    title = " ".join((p.title or p.source).split())
-    room = limit - len(head) - len(tail)
-    if len(title) > room:
-        title = title[: max(0, room - 1)].rstrip() + ELLIPSIS
-    return head + title + tail
+    """``[n] Title — ¶12`` (``— p. 3, ¶12`` for paged sources) within ``limit``; only the title ever shrinks."""
+    head = f"[{p.rank}] "
+    return head + formatting.citation(p, limit - len(head))
 
 
 def _split_units(text: str) -> list[str]:
@@ -243,8 +239,8 @@ def render_context(passages: Sequence[Passage], version: str) -> Rendered:
 def render_sources(stats: IndexStats) -> Rendered:
     """What is indexed: documents with passage counts, index version, build time and model."""
     lines = [
-        f"• {escape(title or source)} (`{source.replace('`', '')}`) — {n} passages"
-        for source, title, n in stats.documents
+        f"• {escape(d.title or d.source)} (`{d.source.replace('`', '')}`) — {d.passages} passages"
+        for d in stats.documents
     ]
     footer = f"index {stats.version} · built {stats.built_at} · model {stats.model}"
     head = f"**{len(stats.documents)} documents, {stats.passages} passages**\n"
@@ -261,9 +257,5 @@ def render_sources(stats: IndexStats) -> Rendered:
 
 
 def render_report(report: BuildReport) -> str:
-    """A reindex result as message content: the summary plus the changed source names."""
-    lines = [escape(report.summary())]
-    for label, names in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
-        if names:
-            lines.append(f"{label}: " + ", ".join(escape(n) for n in names))
-    return clip("\n".join(lines), CONTENT_MAX)
+    """A reindex result as message content: the summary plus the sources added, changed, removed or renamed."""
+    return clip("\n".join(escape(line) for line in formatting.report_lines(report)), CONTENT_MAX)

@@ -6,23 +6,20 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from typing import Any
 
 import aiohttp
 import discord
 import yarl
 
-from .config import Settings
-from .discord_state import install_redaction
+from ...config import Settings
+from ...formatting import summary
+from ...service import Service
+from ..console import fail
+from .bot import KoreaBot
+from .state import install_redaction
 
-log = logging.getLogger("korea_bot.discord")
-
-
-def fail(message: str, code: int = 1) -> int:
-    """Print a one-line error to stderr and return the exit code."""
-    print(f"korea-bot: error: {message}", file=sys.stderr, flush=True)
-    return code
+log = logging.getLogger(__name__)
 
 
 def token_of(settings: Settings) -> str | None:
@@ -40,7 +37,7 @@ def use_endpoints(settings: Settings) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def explain(exc: BaseException, token: str) -> str:
+def describe_failure(exc: BaseException, token: str) -> str:
     """A one-line, token-free explanation of why the bot could not run."""
     if isinstance(exc, discord.LoginFailure):
         text = "Discord rejected the bot token (401 Unauthorized); check KOREA_BOT_DISCORD_TOKEN"
@@ -74,7 +71,7 @@ async def serve(bot: Any, token: str) -> int:
         async with bot:
             await bot.start(token, reconnect=True)
     except FATAL as exc:
-        return fail(explain(exc, token))
+        return fail(describe_failure(exc, token))
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -87,9 +84,6 @@ async def serve(bot: Any, token: str) -> int:
 
 def run_bot(settings: Settings, sync: bool = False) -> int:
     """`korea-bot run`: make sure the index is current, then serve Discord until SIGTERM; the exit code."""
-    from .discord_bot import KoreaBot
-    from .service import Service
-
     token = token_of(settings)
     if token is None:
         return fail("no Discord token: set KOREA_BOT_DISCORD_TOKEN or /run/secrets/korea_bot_discord_token", 2)
@@ -97,21 +91,19 @@ def run_bot(settings: Settings, sync: bool = False) -> int:
     use_endpoints(settings)
     service = Service(settings)
     report = service.ensure_index()
-    log.info(report.summary() if report is not None else f"index {service.version} is up to date")
+    log.info(summary(report) if report is not None else f"index {service.version} is up to date")
     bot = KoreaBot(settings, service, sync=sync)
     return asyncio.run(serve(bot, token))
 
 
 async def _sync(settings: Settings, token: str) -> int:
     """Log in over REST only (no gateway), sync the commands, log out."""
-    from .discord_bot import KoreaBot
-
     bot = KoreaBot(settings, None, sync=True)
     try:
         async with bot:
             await bot.login(token)
     except FATAL as exc:
-        return fail(explain(exc, token))
+        return fail(describe_failure(exc, token))
     for line in bot.synced:
         print(f"synced {line}")
     return 0

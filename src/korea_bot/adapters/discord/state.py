@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
-from .models import Answer
+from ...models import Answer
 
 _KEY = re.compile(r"^[0-9a-f]{16}$")
 

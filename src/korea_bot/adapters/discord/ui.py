@@ -1,4 +1,4 @@
-"""Discord UI pieces of the bot: the answer buttons, the slash commands and command sync."""
+"""Discord UI pieces: the buttons under an answer, embeds from rendered dicts, and command sync."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import Any, ClassVar
 import discord
 from discord import app_commands
 
-from . import discord_render as render
+from ...models import Answer
+from . import render
+from .state import RecentAnswers, Shown
 
-log = logging.getLogger("korea_bot.discord")
+log = logging.getLogger(__name__)
+ACTIONS = ("more", "ctx", "up", "down")
 
 
 class AnswerButton(
@@ -39,12 +42,23 @@ class AnswerButton(
         return cls(match["action"], match["key"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Hand the click to the bot."""
-        bot: Any = interaction.client  # the KoreaBot
+        """Hand the click to the bot (KoreaBot.on_answer_button)."""
+        bot: Any = interaction.client
         try:
-            await bot.on_button(interaction, self.action, self.key)
+            await bot.on_answer_button(interaction, self.action, self.key)
         except Exception as exc:
             await bot.report_error(interaction, exc)
+
+
+def answer_view(recent: RecentAnswers, answer: Answer, private: bool = False) -> discord.ui.View | None:
+    """The buttons under an answer (none for an abstention); the answer is kept in ``recent`` for them."""
+    if not answer.answered or not answer.passages:
+        return None
+    key = recent.add(Shown(answer, private))
+    view = discord.ui.View(timeout=None)
+    for action in ACTIONS:
+        view.add_item(AnswerButton(action, key))
+    return view
 
 
 def to_embeds(msg: render.Rendered) -> list[discord.Embed]:
@@ -52,23 +66,12 @@ def to_embeds(msg: render.Rendered) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in msg.embeds]
 
 
-def add_commands(bot: Any) -> None:
-    """Register /ask, /sources and /reindex on the bot's tree."""
-
-    @bot.tree.command(name="ask", description="Ask a question; I answer by quoting my sources, with citations.")
-    @app_commands.describe(question="What do you want to know?", private="Show the answer only to you")
-    async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
-        await bot.handle_ask(interaction, question, private)
-
-    @bot.tree.command(name="sources", description="What I have read: documents, passages, index version.")
-    async def sources(interaction: discord.Interaction) -> None:
-        await bot.handle_sources(interaction)
-
-    @bot.tree.command(name="reindex", description="Admins: re-read the sources and update the index.")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    async def reindex(interaction: discord.Interaction) -> None:
-        await bot.handle_reindex(interaction)
+def payload(msg: render.Rendered, view: discord.ui.View | None = None) -> dict[str, Any]:
+    """Keyword arguments for send / reply / followup.send: content, embeds and (when there is one) the view."""
+    kwargs: dict[str, Any] = {"content": msg.content or None, "embeds": to_embeds(msg)}
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
 
 
 async def sync_tree(tree: app_commands.CommandTree, guild_ids: list[int]) -> list[str]:

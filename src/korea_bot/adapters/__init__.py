@@ -1,0 +1,1 @@
+"""Adapters: the command line and the Discord bot, thin layers over the Service."""

@@ -1,0 +1,1 @@
+"""The command line adapter: korea-bot index / ask / eval / run / sync / health."""

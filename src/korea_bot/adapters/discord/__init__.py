@@ -1,0 +1,1 @@
+"""The Discord adapter (the only code importing discord): process lifecycle, bot, commands, rendering."""

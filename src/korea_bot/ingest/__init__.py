@@ -1,0 +1,1 @@
+"""Ingest: find source files, read each into a Document, cut Documents into quotable sentence windows."""

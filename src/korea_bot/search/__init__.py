@@ -1,0 +1,1 @@
+"""Search: clean the question, gather candidates, score, fuse, collapse, check support, highlight."""

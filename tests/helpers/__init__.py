@@ -1,0 +1,1 @@
+"""Test helpers: paths, generated corpora, and the local fake Discord with its harness."""
