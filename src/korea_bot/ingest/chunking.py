@@ -43,7 +43,10 @@ def is_heading(line: str) -> bool:
 
 
 def text_runs(doc: Document) -> list[tuple[int, list[tuple[int, int]]]]:
-    """Return (paragraph number, [(start, end) of quotable text runs]) for each quotable block."""
+    """Return (paragraph number, [(start, end) of quotable text runs]) for each quotable block.
+
+    Paragraphs are numbered from 1 in the document, or from 1 on each page of a paged one (a PDF).
+    """
     text = doc.text
     body = doc.body_start
     blocks: list[tuple[int, int]] = []
@@ -54,7 +57,10 @@ def text_runs(doc: Document) -> list[tuple[int, list[tuple[int, int]]]]:
     blocks.append((pos, len(text)))
     out: list[tuple[int, list[tuple[int, int]]]] = []
     number = 0
+    page = 0
     for b_start, b_end in blocks:
+        if doc.page_starts and bisect.bisect_right(doc.page_starts, b_start) != page:
+            page, number = bisect.bisect_right(doc.page_starts, b_start), 0
         runs: list[tuple[int, int]] = []
         run_start: int | None = None
         prev_end = b_start

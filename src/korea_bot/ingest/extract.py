@@ -6,45 +6,57 @@ import io
 import re
 
 from ..errors import SourceError
+from .dates import html_date
 
 PAGE_BREAK = "\n\n"
+PARAGRAPH_BREAK = "\n\n"
 
 
 def read_html(html: str, name: str) -> tuple[str, dict[str, str]]:
-    """Extract the main text and metadata of an HTML page, without navigation or scripts."""
+    """Extract the main text (one paragraph per block) and metadata of an HTML page, without navigation or scripts."""
     import trafilatura
 
-    text = (
-        trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True, deduplicate=True)
-        or ""
-    )
+    try:
+        text = trafilatura.extract(
+            html, include_comments=False, include_tables=True, favor_precision=True, deduplicate=True
+        )
+        found = trafilatura.extract_metadata(html, extensive=False)
+    except Exception as exc:  # a third-party parser on arbitrary bytes: any failure means "cannot read this page"
+        raise SourceError(f"{name}: cannot parse the HTML ({type(exc).__name__}: {exc})") from None
     meta: dict[str, str] = {}
-    doc = trafilatura.extract_metadata(html)
-    if doc is not None:
-        for key in ("title", "author", "url", "date"):
-            value = getattr(doc, key, None)
-            if value:
-                meta[key] = str(value).strip()
+    for key in ("title", "author", "url"):
+        value = getattr(found, key, None) if found is not None else None
+        if value:
+            meta[key] = " ".join(str(value).split())
     if not meta.get("title"):
         match = re.search(r"<title[^>]*>(.*?)</title>", html, re.I | re.S)
         if match:
             meta["title"] = re.sub(r"\s+", " ", match.group(1)).strip()
-    if not text.strip():
-        raise SourceError(f"{name}: no readable main text found in the HTML")
-    return _tidy_text(text), meta
+    date = html_date(html)
+    if date:
+        meta["date"] = date
+    if not (text or "").strip():
+        raise SourceError(f"{name}: no main text found in the HTML (a page with only navigation, links or scripts?)")
+    blocks = (line.strip() for line in _tidy_text(text).split("\n"))
+    return PARAGRAPH_BREAK.join(b for b in blocks if b), meta
 
 
 def read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str], tuple[int, ...]]:
     """Extract the text of every page of a PDF; return text, metadata and each page's start offset."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError
 
     try:
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise FileNotDecryptedError("encrypted")
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise SourceError(f"{name}: unreadable PDF ({exc})") from None
+        info = reader.metadata
+        meta = _pdf_meta(info) if info is not None else {}
+    except FileNotDecryptedError:
+        raise SourceError(f"{name}: the PDF is encrypted: save a copy without a password") from None
+    except Exception as exc:  # pypdf on arbitrary bytes raises many kinds of errors; all mean "not a usable PDF"
+        raise SourceError(f"{name}: unreadable PDF ({type(exc).__name__}: {exc})") from None
     parts: list[str] = []
     starts: list[int] = []
     offset = 0
@@ -56,14 +68,23 @@ def read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str], tuple[int, ..
     text = PAGE_BREAK.join(parts)
     if not text.strip():
         raise SourceError(f"{name}: the PDF has no extractable text (scanned images need OCR first)")
-    meta = {}
-    title = info.get("/Title") if hasattr(info, "get") else None
-    author = info.get("/Author") if hasattr(info, "get") else None
-    if title and str(title).strip():
-        meta["title"] = str(title).strip()
-    if author and str(author).strip():
-        meta["author"] = str(author).strip()
     return text, meta, tuple(starts)
+
+
+def _pdf_meta(info: object) -> dict[str, str]:
+    """Title, author and creation date from a PDF's document information."""
+    meta: dict[str, str] = {}
+    for key, attr in (("title", "title"), ("author", "author")):
+        value = getattr(info, attr, None)
+        if value and str(value).strip():
+            meta[key] = " ".join(str(value).split())
+    try:
+        created = getattr(info, "creation_date", None)
+    except ValueError:  # a malformed /CreationDate
+        created = None
+    if created is not None:
+        meta["date"] = created.date().isoformat()
+    return meta
 
 
 def _tidy_text(text: str) -> str:

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import SourceError
+from .dates import iso_date
 from .extract import read_html, read_pdf
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 TITLE_MAX = 200  # a first line longer than this is prose, not a title
+DATE_MAX = 40  # a front-matter date that is not ISO is kept as written, up to this length
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,10 +27,14 @@ class Extracted:
 
 def decode_utf8(data: bytes, name: str) -> str:
     """Decode strictly as UTF-8 the way Python's text mode does (universal newlines); name the file on error."""
+    if b"\x00" in data[:8192]:
+        raise SourceError(f"{name} is not text (it holds NUL bytes: a binary file with a text name?)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{name} is not valid UTF-8 (byte {exc.start}): convert it to UTF-8") from None
+        raise SourceError(
+            f"{name} is not valid UTF-8 (byte {exc.start}): convert it to UTF-8, e.g. `iconv -f latin1 -t utf-8`"
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -78,11 +84,17 @@ def front_matter(text: str, name: str) -> tuple[dict[str, str], int]:
     try:
         data = yaml.safe_load(match.group(1))
     except yaml.YAMLError as exc:
-        raise SourceError(f"{name}: bad YAML front matter: {str(exc).splitlines()[0]}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""  # the front matter starts on line 2
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SourceError(f"{name}: bad YAML front matter{where}: {problem}") from None
     if not isinstance(data, dict):
         return {}, match.end()
     keys = ("title", "author", "url", "date")
-    return {k: str(data[k]).strip() for k in keys if data.get(k) not in (None, "")}, match.end()
+    meta = {k: str(data[k]).strip() for k in keys if data.get(k) not in (None, "")}
+    if "date" in meta:
+        meta["date"] = iso_date(meta["date"]) or meta["date"][:DATE_MAX]
+    return meta, match.end()
 
 
 def first_line_title(text: str) -> str:
