@@ -23,8 +23,8 @@ class ChunkSettings:
     max_chars: int = 600  # no window or sentence piece is longer
 
     def as_dict(self) -> dict[str, int]:
-        """The settings as a JSON-able dict (scheme 2: sentence windows packed to target_chars)."""
-        return {"target_chars": self.target_chars, "max_chars": self.max_chars, "scheme": 2}
+        """The settings as a JSON-able dict (scheme 3: each HTML block a paragraph, PDF paragraphs per page)."""
+        return {"target_chars": self.target_chars, "max_chars": self.max_chars, "scheme": 3}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     max_passage_chars: int = Field(default=ChunkSettings.max_chars, ge=120, le=4000)
     max_question_chars: int = Field(default=500, ge=10, le=5000)
     batch_size: int = Field(default=64, ge=1, le=4096)
+    max_file_mb: float = Field(default=10.0, gt=0, le=100_000)  # a bigger source is skipped (hours to embed)
     discord_token: SecretStr | None = None
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -102,9 +103,17 @@ class Settings(BaseSettings):
         """The ranking knobs under these settings."""
         return RetrievalSettings(min_score=self.min_score)
 
+    @property
+    def max_file_bytes(self) -> int:
+        """The size limit of one source file, in bytes."""
+        return int(self.max_file_mb * 1_000_000)
 
-def load_settings(**overrides: object) -> Settings:
-    """Build Settings from the environment plus explicit overrides; raise ConfigError on a bad value."""
+
+def load_settings(flags: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from the environment plus explicit overrides; raise ConfigError on a bad value.
+
+    `flags` names the command-line option each override came from, so an error blames the flag that was given.
+    """
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
         with warnings.catch_warnings():
@@ -114,6 +123,8 @@ def load_settings(**overrides: object) -> Settings:
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err.get("loc", ())) or "setting"
         label = name.upper() if name.upper().startswith("KOREA_BOT_") else f"{name} (KOREA_BOT_{name.upper()})"
+        if flags and name in flags and name in clean:
+            label = flags[name]
         raise ConfigError(f"bad value for {label}: {err.get('msg', 'invalid')}") from None
     except (ValueError, OSError) as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""

@@ -54,6 +54,10 @@ class BuildLocked(KoreaBotError):
     """Another process is building this index right now."""
 
 
+class IndexReadOnly(KoreaBotError):
+    """The index folder cannot be written (a read-only volume or missing permission); the message says what to fix."""
+
+
 class BadQuestion(KoreaBotError):
     """A question that cannot be searched; str() is a message for the user."""
 

@@ -115,6 +115,8 @@ class Passage:
     text: str
     page: int | None = None
     chunk_id: int = -1
+    author: str | None = None
+    date: str | None = None
 
     def highlight_text(self) -> str:
         """Return the highlighted sentence."""
@@ -148,6 +150,8 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    rebuilt: tuple[str, ...] = ()  # unchanged sources re-embedded by a full rebuild
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, why it could not be indexed)
 
     @property
     def unchanged(self) -> bool:
@@ -173,3 +177,4 @@ class IndexStats:
     model: str
     documents: tuple[DocumentStats, ...]
     passages: int
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, why it could not be indexed)

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from .config import Settings
 from .embedding import Embedder, make_embedder
-from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexOutdated, NotInIndex
-from .index import LoadedIndex, build_index, current_version, index_params, load_index, stale_reason
+from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexOutdated, KoreaBotError, NotInIndex, user_message
+from .index import LoadedIndex, build_index, current_version, index_params, load_index, read_skipped, stale_reason
 from .ingest.sources import safe_relative
 from .models import Answer, BuildReport, Chunk, DocumentStats, IndexStats, Passage
+from .progress import ProgressLines, ticking
 from .search.question import Query, clean_question
 from .search.retriever import Hit, Retriever, to_passages
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 900.0  # how long a process waits for another one's build before giving up
 LOCK_POLL_SECONDS = 2.0  # how often it looks again
+# File-system failures of an update that leave the live version fine to serve: read-only, full, no permission.
+SERVABLE_OS_ERRORS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
+Progress = Callable[[int, int], None]
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
 
 
@@ -86,10 +93,37 @@ class Service:
             manifest = self.index.manifest
         except (IndexMismatch, IndexOutdated):
             return True
-        return bool(stale_reason(self.settings.sources_dir, manifest, index_params(self.embedder, self.chunking)))
+        params, skipped = index_params(self.embedder, self.chunking), read_skipped(self.settings.index_dir)
+        return bool(stale_reason(self.settings.sources_dir, manifest, params, skipped, self.settings.max_file_bytes))
 
-    def ensure_index(self, progress: Callable[[int, int], None] | None = None) -> BuildReport | None:
-        """Build or update the index when it is missing or stale, then load it; None if it was current."""
+    def ensure_index(
+        self, progress: Progress | None = None, warn: Callable[[str], None] | None = None
+    ) -> BuildReport | None:
+        """Build or update the index when it is missing or stale, then load it; None if it was current.
+
+        When the update fails (a read-only index folder, no readable source, a full disk) but a version exists, that
+        version keeps serving and `warn` (default: a logged warning) says so in one line.
+        """
+        try:
+            return self._update(progress)
+        except (KoreaBotError, OSError) as exc:
+            message = user_message(exc)
+            if message is None or (isinstance(exc, OSError) and exc.errno not in SERVABLE_OS_ERRORS):
+                raise
+            if not self._servable():
+                raise exc from None
+            (warn or log.warning)(f"cannot update the index ({message}); answering from version {self.version}")
+            return None
+
+    def _servable(self) -> bool:
+        """True when a version on disk can be served (loaded now if it was not yet)."""
+        try:
+            return self.index is not None
+        except KoreaBotError:
+            return False
+
+    def _update(self, progress: Progress | None) -> BuildReport | None:
+        """ensure_index without the fallback: build when stale, waiting for another process's build."""
         if not self.is_stale() and self._index is not None:
             return None
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -105,9 +139,10 @@ class Service:
                 if not self.is_stale():
                     return None
 
-    def reindex(self, full: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildReport:
-        """Rebuild incrementally (or fully), then swap the new version in."""
-        with self._build:
+    def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:
+        """Rebuild incrementally (or fully), then swap the new version in; progress is logged unless given."""
+        with self._build, self._progress(progress) as report_progress:
+            report_progress(0, 0)  # a build starts: sources are read and cut before anything is embedded
             report = build_index(
                 self.settings.sources_dir,
                 self.settings.index_dir,
@@ -115,11 +150,21 @@ class Service:
                 self.chunking,
                 full=full,
                 batch_size=self.settings.batch_size,
-                progress=progress,
+                progress=report_progress,
+                max_file_bytes=self.settings.max_file_bytes,
             )
             if self._index is None or self._index.version != report.version:
                 self._set(self._load())
         return report
+
+    @contextlib.contextmanager
+    def _progress(self, progress: Progress | None) -> Iterator[Progress]:
+        """The caller's progress callback, or lines logged at INFO every few seconds (container logs)."""
+        if progress is not None:
+            yield progress
+            return
+        with ticking(ProgressLines(log.info)) as lines:
+            yield lines
 
     def reload_if_changed(self) -> bool:
         """Pick up a version published by another process; keep serving the old one if it is unusable."""
@@ -157,7 +202,7 @@ class Service:
         index, query, hits = self._ranked(question, offset + k)
         ok = self.retriever.supported(hits)
         chosen = hits[offset : offset + k] if ok else []
-        passages = to_passages(index, chosen, query, first_rank=offset + 1)
+        passages = [self._cited(index, p) for p in to_passages(index, chosen, query, first_rank=offset + 1)]
         took = (time.perf_counter() - started) * 1000
         return Answer(
             question=query.text,
@@ -167,6 +212,12 @@ class Service:
             took_ms=round(took, 1),
             message="" if ok else NO_SUPPORT,
         )
+
+    @staticmethod
+    def _cited(index: LoadedIndex, passage: Passage) -> Passage:
+        """The passage with its document's author and date, for the citation."""
+        doc = index.documents.get(passage.source)
+        return passage if doc is None else replace(passage, author=doc.author, date=doc.date)
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
@@ -178,7 +229,7 @@ class Service:
     def stats(self) -> IndexStats:
         """What the live index holds."""
         index = self.index
-        files = index.manifest["files"]
+        files, skipped = index.manifest["files"], read_skipped(self.settings.index_dir)
         docs = tuple(
             DocumentStats(source=src, title=meta.get("title", src), passages=int(meta.get("passages", 0)))
             for src, meta in sorted(files.items())
@@ -189,6 +240,7 @@ class Service:
             model=index.manifest.get("model", ""),
             documents=docs,
             passages=len(index.chunks),
+            skipped=tuple((src, str(entry["reason"])) for src, entry in sorted(skipped.items()) if src not in files),
         )
 
     def context(self, source: str, start: int, end: int) -> Passage:
@@ -216,4 +268,6 @@ class Service:
             score=1.0,
             text=doc.text[p_start:p_end],
             page=rows[0].page,
+            author=doc.author,
+            date=doc.date,
         )

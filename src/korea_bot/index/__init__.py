@@ -6,7 +6,7 @@ from .build import build_index
 from .layout import FORMAT, embed_text
 from .load import LoadedIndex, load_index, load_version
 from .plan import index_params, stale_reason
-from .store import current_version, current_version_or_none
+from .store import current_version, current_version_or_none, read_skipped
 
 __all__ = [
     "FORMAT",
@@ -18,5 +18,6 @@ __all__ = [
     "index_params",
     "load_index",
     "load_version",
+    "read_skipped",
     "stale_reason",
 ]

@@ -14,14 +14,14 @@ from ..config import ChunkSettings
 from ..embedding import Embedder
 from ..errors import EmptySources
 from ..ingest.chunking import chunk_document
-from ..ingest.sources import discover
+from ..ingest.sources import MAX_FILE_BYTES, scan
 from ..models import BuildReport, Chunk
 from .dense import DenseIndex
 from .keyword import KeywordIndex
 from .layout import embed_text
 from .load import LoadedIndex
-from .plan import Plan, index_params, make_plan, previous
-from .store import build_lock, cleanup
+from .plan import Plan, index_params, make_plan, previous, require_documents
+from .store import build_lock, cleanup, read_skipped, write_skipped
 from .write import write_version
 
 log = logging.getLogger(__name__)
@@ -39,23 +39,39 @@ def build_index(
     full: bool = False,
     batch_size: int = 64,
     progress: Progress | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> BuildReport:
-    """Bring the index up to date with the sources; publish a new version only when something changed."""
+    """Bring the index up to date with the sources; publish a new version only when something changed.
+
+    Files that cannot be indexed are skipped, and recorded with their reason beside the versions (store.SKIPPED).
+    """
     started = time.monotonic()
     chunking = chunking or ChunkSettings()
     params = index_params(embedder, chunking)
     with build_lock(index_dir):
         cleanup(index_dir)  # leftovers of a build that was killed
-        names = discover(sources_dir)
-        if not names:
+        found = scan(sources_dir)
+        if not found.names and not found.rejected:
             raise EmptySources(f"no .txt, .md, .html or .pdf files in {sources_dir}: add a source text first")
         old, reason = previous(index_dir, params)
         if full and not reason:
             reason = "asked for (--full)"
-        plan = make_plan(sources_dir, names, old, reuse=old is not None and not reason)
+        before = read_skipped(index_dir)
+        plan = make_plan(
+            sources_dir, found, old, old is not None and not reason, skipped_before=before, max_bytes=max_file_bytes
+        )
+        if plan.skipped != before:
+            write_skipped(index_dir, plan.skipped)
+        require_documents(plan)
         if old is not None and not reason and plan.unchanged and not old.notes:
             seconds = time.monotonic() - started
-            return BuildReport(version=old.version, kept=tuple(plan.kept), passages=len(old.chunks), seconds=seconds)
+            return BuildReport(
+                version=old.version,
+                kept=tuple(plan.kept),
+                passages=len(old.chunks),
+                seconds=seconds,
+                skipped=plan.skip_lines(),
+            )
         if old is not None and old.notes:
             log.warning("republishing because %s", old.notes[0])
         chunks, vectors, sentence_vectors, embedded = _assemble(plan, old, embedder, chunking, batch_size, progress)
@@ -83,6 +99,8 @@ def build_index(
             passages=len(chunks),
             embedded=embedded,
             seconds=time.monotonic() - started,
+            rebuilt=tuple(plan.rebuilt),
+            skipped=plan.skip_lines(),
         )
 
 

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import BuildLocked, IndexCorrupt
+from ..errors import BuildLocked, IndexCorrupt, IndexReadOnly
 
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 LOCK = ".build.lock"
+SKIPPED = "skipped.json"  # the files the last build could not index: {source: {sha256, reason, max_bytes}}
 STAGING = ".tmp-"
 TRASH = ".del-"
 _NAME = re.compile(r"^(\d+)-\d{8}T\d{6}-")
@@ -90,6 +91,28 @@ def read_json(path: Path) -> dict:
     if not isinstance(data, dict):
         raise IndexCorrupt(f"{path}: not a JSON object")
     return data
+
+
+def read_skipped(index_dir: Path) -> dict[str, dict]:
+    """The skipped files the last build recorded ({} when none, or when the record is unreadable: then retried)."""
+    try:
+        data = json.loads((index_dir / SKIPPED).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict) and {"sha256", "reason"} <= set(v)}
+
+
+def write_skipped(index_dir: Path, skipped: dict[str, dict]) -> None:
+    """Under the build lock: record the skipped files atomically (a side file, so no version is republished)."""
+    tmp = index_dir / f".{SKIPPED}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(skipped, ensure_ascii=False, indent=1, sort_keys=True))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / SKIPPED)
+    fsync_dir(index_dir)
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -210,9 +233,17 @@ def cleanup(index_dir: Path, keep: int = 2) -> None:
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold an exclusive, non-blocking lock on the index folder for the duration of a build."""
-    index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        raise IndexReadOnly(
+            f"cannot write to the index folder {index_dir} ({os.strerror(exc.errno)}): make it writable "
+            "(a read-write volume, or owned by the bot's user), or set KOREA_BOT_INDEX_DIR / --index to a writable folder"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
