@@ -64,7 +64,8 @@ def test_bad_inputs_are_one_line_errors(tmp_path: Path, seed_sources: Path) -> N
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("korea-bot: ")
     proc = run(["ask", "--top-k", "0", "hello"], tmp_path, seed_sources)
-    assert proc.returncode == 2 and "top_k" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "--top-k" in proc.stderr and "Traceback" not in proc.stderr
+    assert "KOREA_BOT_TOP_K" not in proc.stderr  # the flag was given: the flag is blamed, not the variable
 
 
 def test_empty_sources_folder_is_named(tmp_path: Path) -> None:

@@ -53,8 +53,13 @@ def test_json_object_has_every_contract_field() -> None:
         "highlight",
         "score",
         "text",
+        "author",  # added by issue 11 (the contract allows new fields; the others keep their meaning)
+        "date",
     }
     assert p["highlight"] == [128, 100 + len(TEXT)] and p["page"] == 3 and p["text"] == TEXT
+    assert p["author"] is None and p["date"] is None
+    dated = to_dict(answer(passage(author="A. Writer", date="2019-11-29")))["passages"][0]
+    assert (dated["author"], dated["date"]) == ("A. Writer", "2019-11-29")
     line = to_json(answer(passage()))
     assert "\n" not in line and json.loads(line)["passages"][0]["score"] == 0.712345
 

@@ -8,37 +8,63 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ...config import Settings
 from ...errors import BadQuestion
-from ...formatting import report_lines, summary
+from ...formatting import report_lines, skip_text, summary
+from ...models import BuildReport
+from ...progress import LONG_BUILD, ProgressLines, announce, ticking
 from ...search.question import clean_question
 from ...service import Service
-from ..console import fail
+from ..console import fail, note, warn
 from .render import to_json, to_text
 
 
+class TerminalBar:
+    """A rich progress bar on stderr that appears only once a build reports progress (nothing when none runs)."""
+
+    def __init__(self) -> None:
+        """No bar until the first report."""
+        self._bar: Any = None
+        self._task: Any = None
+        self._embedding = False
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show `done` of `total` passages embedded (a spinner while the sources are read: total 0)."""
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn())
+            self._bar = Progress(*columns, TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+            self._bar.start()
+            self._task = self._bar.add_task("reading the sources", total=None)
+        if total and not self._embedding:
+            self._embedding = True
+            if total >= LONG_BUILD:
+                self._bar.console.print(f"korea-bot: {announce(total)}")
+            self._bar.update(self._task, description="embedding passages")
+        self._bar.update(self._task, completed=done, total=total or None)
+
+    def close(self) -> None:
+        """Remove the bar, if one was shown."""
+        if self._bar is not None:
+            self._bar.stop()
+
+
 @contextlib.contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on a terminal; nothing when output is redirected."""
+def build_progress() -> Iterator[Callable[[int, int], None]]:
+    """Progress of a build: a bar on a terminal, else a line on stderr every few seconds (container logs)."""
     if not sys.stderr.isatty():
-        yield None
+        with ticking(ProgressLines(note)) as lines:
+            yield lines
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+    bar = TerminalBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,19 +74,31 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         from .watch import watch
 
         return watch(service, full_first=args.full)
-    with progress_bar("embedding passages") as update:
+    with build_progress() as update:
         report = service.reindex(full=args.full, progress=update)
     for line in report_lines(report):
         print(line)
-    for note in service.index.notes:
-        print(f"  note: {note}")
+    for text in service.index.notes:
+        print(f"  note: {text}")
+    if args.strict and report.skipped:
+        return fail(f"{len(report.skipped)} source(s) skipped, see above (--strict)")
     return 0
 
 
+def print_build(report: BuildReport | None) -> None:
+    """On stderr, after an implicit build: its summary and every skipped source (nothing if no build ran)."""
+    if report is None or (report.unchanged and not report.skipped):
+        return
+    note(summary(report))
+    for name, reason in report.skipped:
+        warn(f"skipped: {skip_text(name, reason)}")
+
+
 def _questions(args: argparse.Namespace) -> Iterator[str]:
-    """Questions from the command line, a file, or standard input (one per non-empty line)."""
-    if not args.questions:
+    """The question on the command line, then those of a file or standard input (one per non-empty line)."""
+    if args.question:
         yield " ".join(args.question)
+    if not args.questions:
         return
     with contextlib.ExitStack() as stack:
         lines = sys.stdin if args.questions == "-" else stack.enter_context(open(args.questions, encoding="utf-8"))
@@ -70,14 +108,12 @@ def _questions(args: argparse.Namespace) -> Iterator[str]:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer each question, as text or one JSON object per line."""
     if not args.question and not args.questions:
-        return fail("ask: give a question, or --questions FILE (or - for standard input)", 2)
-    if not args.questions:
+        return fail("give a question, or --questions FILE (or - for standard input)", 2)
+    if args.question:
         clean_question(" ".join(args.question), settings.max_question_chars)
     service = Service(settings)
-    with progress_bar("indexing sources") as update:
-        report = service.ensure_index(progress=update)
-    if report is not None and not report.unchanged:
-        print(summary(report), file=sys.stderr)
+    with build_progress() as update:
+        print_build(service.ensure_index(progress=update, warn=warn))
     color = sys.stdout.isatty()
     failures = 0
     for question in _questions(args):
@@ -115,10 +151,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         doc_ids = materialize(evalset.corpus, settings.sources_dir)
         print(f"corpus of {len(doc_ids)} documents written to {settings.sources_dir}", file=sys.stderr)
     service = Service(settings)
-    with progress_bar("indexing sources") as update:
-        report = service.ensure_index(progress=update)
-    if report is not None:
-        print(summary(report), file=sys.stderr)
+    with build_progress() as update:
+        print_build(service.ensure_index(progress=update, warn=warn))
     metrics = evaluate(evalset, service.search, doc_ids)
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))

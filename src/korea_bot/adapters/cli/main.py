@@ -10,14 +10,26 @@ import sys
 from ...config import Settings, load_settings
 from ...errors import ConfigError, user_message
 from ..console import fail
-from .parser import build_parser
+from .parser import FLAGS, build_parser
 
 QUIET_LIBRARIES = ("faiss", "sentence_transformers", "transformers", "httpx", "urllib3", "bm25s", "trafilatura")
+PARSERS = ("pypdf",)  # their warnings about a damaged file repeat what the skipped-file line says
+# discord.py warns at start-up that voice needs PyNaCl and davey; the bot never joins a voice channel.
+VOICE_WARNING = "voice will NOT be supported"
+
+
+class _NoVoiceWarning(logging.Filter):
+    """Drop discord.py's "voice will NOT be supported" warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every other record."""
+        return VOICE_WARNING not in record.getMessage()
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment with command-line overrides on top."""
     return load_settings(
+        flags=FLAGS,
         sources_dir=getattr(args, "sources", None),
         index_dir=getattr(args, "index", None),
         model=getattr(args, "model", None),
@@ -33,6 +45,11 @@ def setup_logging(level: str) -> None:
     if level != "DEBUG":
         for name in QUIET_LIBRARIES:
             logging.getLogger(name).setLevel(logging.WARNING)
+        for name in PARSERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+    voice = logging.getLogger("discord.client")
+    if not any(isinstance(f, _NoVoiceWarning) for f in voice.filters):
+        voice.addFilter(_NoVoiceWarning())
 
 
 def main(argv: list[str] | None = None) -> int:

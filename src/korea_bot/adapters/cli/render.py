@@ -31,6 +31,8 @@ def to_dict(answer: Answer) -> dict:
                 "highlight": list(p.highlight),
                 "score": p.score,
                 "text": p.text,
+                "author": p.author,
+                "date": p.date,
             }
             for p in answer.passages
         ],
