@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers.documents import tiny_pdf
 
 from korea_bot.errors import SourceError
 from korea_bot.ingest.chunking import chunk_document
@@ -104,36 +105,9 @@ def test_html_main_text_without_navigation_or_scripts(tmp_path: Path) -> None:
     assert all(c.text == doc.text[c.start : c.end] for c in chunk_document(doc))
 
 
-def _tiny_pdf(pages: list[str], title: str) -> bytes:
-    """A minimal valid PDF with one line of Helvetica text per page."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
-    kids = []
-    for text in pages:
-        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-        page_no = len(objects) + 1
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page_no + 1} 0 R "
-            "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"
-        )
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream.decode()}\nendstream")
-        kids.append(f"{page_no} 0 R")
-    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>"
-    objects.append(f"<< /Title ({title}) >>")
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for i, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R >>\n".encode()
-    return out + f"startxref\n{xref}\n%%EOF\n".encode()
-
-
 def test_pdf_pages_are_kept_for_citations(tmp_path: Path) -> None:
     """PDF text is extracted page by page; each passage knows its page; the title comes from the metadata."""
-    data = _tiny_pdf(["Russia borders on North Korea.", "The double freeze plan stops tests and drills."], "Brief")
+    data = tiny_pdf(["Russia borders on North Korea.", "The double freeze plan stops tests and drills."], "Brief")
     (tmp_path / "brief.pdf").write_bytes(data)
     doc = load_document(tmp_path, "brief.pdf")
     assert doc.title == "Brief" and len(doc.page_starts) == 2

@@ -17,9 +17,9 @@ def read_html(html: str, name: str) -> tuple[str, dict[str, str]]:
     import trafilatura
 
     try:
-        text = trafilatura.extract(
-            html, include_comments=False, include_tables=True, favor_precision=True, deduplicate=True
-        )
+        # no deduplicate=True: its cache is process-wide, so a page read a second time (a rebuild in the same
+        # process: --watch, /reindex, --full) came out empty
+        text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True)
         found = trafilatura.extract_metadata(html, extensive=False)
     except Exception as exc:  # a third-party parser on arbitrary bytes: any failure means "cannot read this page"
         raise SourceError(f"{name}: cannot parse the HTML ({type(exc).__name__}: {exc})") from None
