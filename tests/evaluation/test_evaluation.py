@@ -119,3 +119,54 @@ def test_unknown_format_is_named(tmp_path: Path) -> None:
     path.write_text('{"foo": 1}\n', encoding="utf-8")
     with pytest.raises(EvalError, match=r"odd\.jsonl: unknown question format"):
         load_eval(path)
+
+
+def test_a_broken_line_is_named_by_its_real_number(tmp_path: Path) -> None:
+    """Line 4 of the file is reported as line 4 (blank lines counted), whatever JSON's own position says."""
+    path = tmp_path / "q.jsonl"
+    good = '{"question": "Who?", "answer_contains": "Russia"}\n'
+    path.write_text(good + "\n" + good + '{"question": "Why?", "answer_contains": \n', encoding="utf-8")
+    with pytest.raises(EvalError, match=r"q\.jsonl line 4: not valid JSON"):
+        load_eval(path)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (['{"question": "Q", "answer_contains": null}', '{"answer_contains": "x"}'], r"line 2: no 'question' field"),
+        (
+            ['{"question": "Q", "answer": ["a"]}', '{"question": "", "answer": ["a"]}'],
+            r"line 2: 'question' must be a non-empty string",
+        ),
+        (
+            ['{"question": "Q", "answer": ["a"]}', '{"question": "R", "answer": "a"}'],
+            r"line 2: 'answer' must be a list",
+        ),
+        (['{"question": "Q", "vote": "up", "passages": [{"source": "a.txt"}]}'], r"line 1: no 'start' field"),
+    ],
+)
+def test_a_row_missing_a_field_is_a_line_numbered_error(tmp_path: Path, rows: list[str], message: str) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(EvalError, match=message):
+        load_eval(path)
+
+
+def test_unknown_format_lists_the_accepted_formats(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"query": "Who?"}\n', encoding="utf-8")
+    with pytest.raises(EvalError) as err:
+        load_eval(path)
+    message = str(err.value)
+    assert "line 1 has the fields query" in message
+    for name in ("seed:", "SQuAD:", "feedback:", "NQ:", "BEIR:", "docs/EVALUATION.md"):
+        assert name in message
+
+
+def test_the_question_sets_shipped_in_the_repository_load(tmp_path: Path) -> None:
+    """docs/EVALUATION.md's first commands use these files: a clone has them."""
+    from helpers.paths import ROOT
+
+    for path in sorted((ROOT / "eval" / "questions").glob("*.jsonl")):
+        evalset = load_eval(path)
+        assert len(evalset.items) > 50 and any(i.should_abstain for i in evalset.items)

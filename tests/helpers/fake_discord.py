@@ -58,6 +58,7 @@ class FakeDiscord:
         self.seq = 0
         self.interactions: dict[str, dict] = {}
         self.rate_limits: list[list[Any]] = []
+        self.server_errors: list[list[Any]] = []
         self.token_ttl = 15 * 60.0
         self.changed = asyncio.Event()
         self.runner: web.AppRunner | None = None
@@ -123,6 +124,10 @@ class FakeDiscord:
     def rate_limit(self, method: str, pattern: str, retry_after: float = 0.3, times: int = 1) -> None:
         """Answer the next ``times`` matching requests with 429 and ``retry_after``."""
         self.rate_limits.append([method, re.compile(pattern), retry_after, times])
+
+    def fail_route(self, method: str, pattern: str, status: int = 500, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with an error status (500, 503, 403…)."""
+        self.server_errors.append([method, re.compile(pattern), status, times])
 
     # ---- gateway ---------------------------------------------------------------------------------
 
@@ -230,6 +235,10 @@ class FakeDiscord:
                 headers = {"Via": "1.1 google", "X-RateLimit-Scope": "user", "Retry-After": str(rule[2])}
                 data = {"message": "You are being rate limited.", "retry_after": rule[2], "global": False}
                 return rec, _json(data, status=429, headers=headers)
+        for rule in self.server_errors:
+            if rule[3] > 0 and rule[0] == request.method and rule[1].search(path):
+                rule[3] -= 1
+                return rec, _json({"message": f"{rule[2]}: failed by the test", "code": 0}, status=rule[2])
         if path.startswith("/interactions/") or path.startswith("/webhooks/"):
             return rec, self._interaction_route(request.method, path, body)
         if request.headers.get("Authorization") != f"Bot {self.token}":

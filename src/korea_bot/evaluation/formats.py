@@ -39,66 +39,142 @@ class EvalSet:
     doc_level: bool = False
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    """Read a (possibly gzipped) JSONL file strictly; errors name the file and line."""
+# Every format korea-bot eval reads: its name, the fields that identify it, and what a row looks like.
+FORMATS = (
+    ("seed", ("question", "answer_contains"), '{"question": "…", "answer_contains": "verbatim words" or null}'),
+    ("SQuAD", ("question", "paragraph_id"), '{"question": "…", "paragraph_id": "Doc_3"} with corpus.jsonl beside it'),
+    ("feedback", ("question", "vote", "passages"), "the bot's 👍/👎 file (KOREA_BOT_FEEDBACK_FILE)"),
+    ("NQ", ("question", "answer"), '{"question": "…", "answer": ["one answer", "another"]}'),
+    ("BEIR", ("_id", "text"), 'queries.jsonl rows {"_id": "1", "text": "…"} with qrels/train.tsv and corpus.jsonl'),
+)
+ACCEPTED = "; ".join(f"{name}: {shape}" for name, _keys, shape in FORMATS)
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) of a (possibly gzipped) JSONL file read strictly; errors name the file and line."""
     try:
-        return [row for _line, row in read_jsonl(path)]
+        return list(read_jsonl(path))
     except BadLine as exc:
         raise EvalError(str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalError(f"{path}: cannot read ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise EvalError(f"{path}: not UTF-8 (byte {exc.start}): save it as UTF-8") from None
+    except OSError as exc:
+        raise EvalError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def _corpus_beside(path: Path) -> list[tuple[str, str, str]] | None:
     """Rows of corpus.jsonl(.gz) in the question file's folder, if present."""
     for name in ("corpus.jsonl", "corpus.jsonl.gz"):
-        if (path.parent / name).exists():
-            return [(str(r["_id"]), r.get("title") or "", r["text"]) for r in _read_jsonl(path.parent / name)]
+        corpus = path.parent / name
+        if corpus.exists():
+            rows = _read_jsonl(corpus)
+            for line, row in rows:
+                _need(corpus, line, row, "corpus", {"_id": (str, int), "text": str})
+            return [(str(r["_id"]), r.get("title") or "", r["text"]) for _line, r in rows]
     return None
 
 
+def _need(path: Path, line: int, row: dict, fmt: str, fields: dict[str, type | tuple[type, ...]]) -> None:
+    """Raise EvalError naming the line when a row lacks one of `fields` or holds the wrong kind of value."""
+    for key, kind in fields.items():
+        if key not in row:
+            raise EvalError(f"{path} line {line}: no {key!r} field (every {fmt} row needs {', '.join(fields)})")
+        if not isinstance(row[key], kind) or (kind is str and not row[key].strip()):
+            raise EvalError(f"{path} line {line}: {key!r} must be {_kind(kind)}, not {row[key]!r}"[:300])
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    """A readable name of the expected value type."""
+    names = {str: "a non-empty string", list: "a list", int: "a number", type(None): "null"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def detect(path: Path, line: int, row: dict) -> str:
+    """The name of the format whose identifying fields the first row has; EvalError listing the accepted ones."""
+    for name, keys, _shape in FORMATS:
+        if all(k in row for k in keys):
+            return name
+    keys = ", ".join(sorted(row)) or "none"
+    raise EvalError(
+        f"{path}: unknown question format (line {line} has the fields {keys}); accepted formats: {ACCEPTED} "
+        "(see docs/EVALUATION.md)"
+    )
+
+
 def load_eval(path: Path, qrels: Path | None = None) -> EvalSet:
-    """Recognise the question file's format (seed, NQ, SQuAD, BEIR, feedback) and load it."""
+    """Recognise the question file's format (seed, SQuAD, feedback, NQ, BEIR) and load it, checking every row."""
     if path.is_dir():
         path = path / "queries.jsonl"
     rows = _read_jsonl(path)
     if not rows:
-        raise EvalError(f"{path}: no questions")
-    first = rows[0]
+        raise EvalError(f"{path}: no questions (one JSON object per line; formats in docs/EVALUATION.md)")
+    fmt = detect(path, *rows[0])
     name = path.parent.name if path.name in ("queries.jsonl", "questions.jsonl") else path.stem
-    if "answer_contains" in first:
+    if fmt == "seed":
+        for line, r in rows:
+            _need(path, line, r, fmt, {"question": str, "answer_contains": (str, type(None))})
         items = [
             EvalItem(question=r["question"], answers=None if r["answer_contains"] is None else [r["answer_contains"]])
-            for r in rows
+            for _line, r in rows
         ]
         return EvalSet(name=name, items=items)
-    if "paragraph_id" in first:
-        items = [EvalItem(question=r["question"], gold_docs={r["paragraph_id"]}) for r in rows]
+    if fmt == "SQuAD":
+        for line, r in rows:
+            _need(path, line, r, fmt, {"question": str, "paragraph_id": (str, int)})
+        items = [EvalItem(question=r["question"], gold_docs={str(r["paragraph_id"])}) for _line, r in rows]
         return EvalSet(name=name, items=items, corpus=_corpus_beside(path), doc_level=True)
-    if "vote" in first:
+    if fmt == "feedback":
+        for line, r in rows:
+            _need(path, line, r, fmt, {"question": str, "vote": str, "passages": list})
         items = [
-            EvalItem(question=r["question"], gold_spans=[(p["source"], p["start"], p["end"]) for p in r["passages"]])
-            for r in rows
-            if r.get("vote") == "up" and r.get("passages")
+            EvalItem(question=r["question"], gold_spans=_spans(path, line, r["passages"]))
+            for line, r in rows
+            if r["vote"] == "up" and r["passages"]
         ]
         return EvalSet(name=name, items=items)
-    if "answer" in first:
-        return EvalSet(name=name, items=[EvalItem(question=r["question"], answers=list(r["answer"])) for r in rows])
-    if "_id" in first and "text" in first:
-        qrels = qrels or path.parent / "qrels" / "train.tsv"
-        if not qrels.exists():
-            qrels = path.parent / "qrels" / "test.tsv"
-        gold: dict[str, set[str]] = {}
-        try:
-            with open(qrels, encoding="utf-8") as fh:
-                for row in csv.DictReader(fh, delimiter="\t"):
-                    if int(row.get("score", 1)) > 0:
+    if fmt == "NQ":
+        for line, r in rows:
+            _need(path, line, r, fmt, {"question": str, "answer": list})
+        return EvalSet(name=name, items=[EvalItem(question=r["question"], answers=list(r["answer"])) for _, r in rows])
+    for line, r in rows:
+        _need(path, line, r, fmt, {"_id": (str, int), "text": str})
+    gold = _qrels(qrels or _default_qrels(path))
+    items = [EvalItem(question=r["text"], gold_docs=gold[str(r["_id"])]) for _, r in rows if str(r["_id"]) in gold]
+    return EvalSet(name=name, items=items, corpus=_corpus_beside(path), doc_level=True)
+
+
+def _spans(path: Path, line: int, passages: list) -> list[tuple[str, int, int]]:
+    """The (source, start, end) of each passage of a feedback row."""
+    for p in passages:
+        if not isinstance(p, dict):
+            raise EvalError(f"{path} line {line}: each passage must be an object with source, start and end")
+        _need(path, line, p, "feedback passage", {"source": str, "start": int, "end": int})
+    return [(p["source"], p["start"], p["end"]) for p in passages]
+
+
+def _default_qrels(path: Path) -> Path:
+    """qrels/train.tsv beside BEIR queries, else qrels/test.tsv."""
+    train = path.parent / "qrels" / "train.tsv"
+    return train if train.exists() else path.parent / "qrels" / "test.tsv"
+
+
+def _qrels(qrels: Path) -> dict[str, set[str]]:
+    """Relevant corpus ids per query id from a BEIR qrels TSV (query-id, corpus-id, score > 0)."""
+    gold: dict[str, set[str]] = {}
+    try:
+        with open(qrels, encoding="utf-8") as fh:
+            for line, row in enumerate(csv.DictReader(fh, delimiter="\t"), 2):
+                try:
+                    if int(row.get("score") or 1) > 0:
                         gold.setdefault(row["query-id"], set()).add(row["corpus-id"])
-        except (OSError, KeyError, ValueError) as exc:
-            raise EvalError(f"{qrels}: cannot read relevance labels ({exc})") from None
-        items = [EvalItem(question=r["text"], gold_docs=gold[str(r["_id"])]) for r in rows if str(r["_id"]) in gold]
-        return EvalSet(name=name, items=items, corpus=_corpus_beside(path), doc_level=True)
-    raise EvalError(f"{path}: unknown question format (keys: {', '.join(sorted(first))})")
+                except (KeyError, TypeError, ValueError):
+                    raise EvalError(
+                        f"{qrels} line {line}: expected the columns query-id, corpus-id, score (tab-separated)"
+                    ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"{qrels}: cannot read relevance labels ({exc}); give them with --qrels FILE") from None
+    return gold
 
 
 def doc_file(doc_id: str) -> str:

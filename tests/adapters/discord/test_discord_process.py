@@ -76,6 +76,7 @@ def test_sigterm_closes_the_gateway_and_exits_zero(tmp_path: Path) -> None:
         assert not (tmp_path / "heartbeat").exists()
         assert TOKEN not in out + err and "Traceback" not in err
         assert "SIGTERM received" in err
+        assert "voice will NOT be supported" not in err  # discord.py's PyNaCl/davey notes: the bot has no voice
 
     asyncio.run(scenario())
 

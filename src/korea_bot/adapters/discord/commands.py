@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
@@ -14,7 +15,7 @@ from discord import app_commands
 
 from ... import feedback
 from ...config import Settings
-from ...errors import BadQuestion, KoreaBotError
+from ...errors import BadQuestion, KoreaBotError, user_message
 from ...formatting import summary
 from ...models import Passage
 from . import render
@@ -101,7 +102,12 @@ async def reindex(interaction: discord.Interaction) -> None:
         return
     started = time.monotonic()
     await interaction.response.defer(ephemeral=True, thinking=True)
-    report = await bot.run_search(bot.service.reindex)
+    try:
+        report = await bot.run_search(bot.service.reindex)
+    except KoreaBotError as exc:  # nothing indexable, a read-only index folder…: the live version keeps serving
+        text = f"The index was not updated: {user_message(exc)}. I keep answering from version {bot.service.version}."
+        await bot.send_followup(interaction, started, render.Rendered(content=render.clip(render.escape(text), 2000)))
+        return
     log.info("reindex by %s: %s", feedback.hash_user(interaction.user.id)[:12], summary(report))
     await bot.send_followup(interaction, started, render.Rendered(content=render.render_report(report)))
 
@@ -119,6 +125,29 @@ def register(tree: app_commands.CommandTree) -> None:
         tree.add_command(app_commands.Command(name=callback.__name__, description=description, callback=callback))
 
 
+@contextlib.asynccontextmanager
+async def typing_in(channel: Any) -> AsyncIterator[None]:
+    """Show "typing…" in the channel while the block runs; the indicator is cosmetic and can never abort it."""
+    task = asyncio.create_task(_keep_typing(channel))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _keep_typing(channel: Any) -> None:
+    """Hold the typing indicator until cancelled; a failure (429, 5xx, network) is logged once and ignored."""
+    try:
+        async with channel.typing():
+            await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # cosmetic: whatever went wrong, the answer still goes out
+        log.warning("typing indicator in channel %s failed, answering anyway: %s", getattr(channel, "id", "?"), exc)
+
+
 async def answer_mention(bot: Bot, message: discord.Message) -> None:
     """Answer a message that mentions the bot, as a reply."""
     me = bot.user
@@ -129,7 +158,7 @@ async def answer_mention(bot: Bot, message: discord.Message) -> None:
         if refusal:
             await message.reply(refusal, mention_author=False)
             return
-        async with message.channel.typing():
+        async with typing_in(message.channel):
             answer = await bot.run_search(bot.service.ask, question)
         msg = render.render_answer(answer)
         await message.reply(mention_author=False, **payload(msg, answer_view(bot.recent, answer)))

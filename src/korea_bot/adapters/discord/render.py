@@ -19,6 +19,7 @@ EMBEDS_MAX = 10
 COLOR = 0x2F6FB5
 ELLIPSIS = formatting.ELLIPSIS
 QUOTE_PREFIX = ">>> "
+SKIPPED_ROOM = 1500  # /sources keeps up to this much of its description for the skipped files
 
 NO_ANSWER = (
     "I couldn't find a passage in my sources that answers that, so I'd rather not guess. "
@@ -237,23 +238,32 @@ def render_context(passages: Sequence[Passage], version: str) -> Rendered:
 
 
 def render_sources(stats: IndexStats) -> Rendered:
-    """What is indexed: documents with passage counts, index version, build time and model."""
+    """What is indexed: documents with passage counts, the files skipped and why, index version, build, model."""
     lines = [
         f"• {escape(d.title or d.source)} (`{d.source.replace('`', '')}`) — {d.passages} passages"
         for d in stats.documents
     ]
     footer = f"index {stats.version} · built {stats.built_at} · model {stats.model}"
     head = f"**{len(stats.documents)} documents, {stats.passages} passages**\n"
-    body, room = head, DESCRIPTION_MAX - len(head) - 40
-    for i, line in enumerate(lines):
-        line = clip(line, 300)
-        if len(body) + len(line) + 1 > room:
-            body += f"… and {len(lines) - i} more"
-            break
-        body += line + "\n"
+    skipped = [f"• `{name.replace('`', '')}`: {escape(reason)}" for name, reason in stats.skipped]
+    room = DESCRIPTION_MAX - len(head) - 40
+    reserve = min(SKIPPED_ROOM, 60 + sum(len(s) + 1 for s in skipped)) if skipped else 0
+    body = _listed(head, lines, room - reserve)
+    if skipped:
+        body = _listed(body + f"\n**{len(skipped)} skipped** (not indexed, fix them and /reindex):\n", skipped, room)
     embed = {"type": "rich", "title": "Sources", "description": body.strip(), "color": COLOR}
     embed["footer"] = {"text": clip(footer, FOOTER_MAX)}
     return Rendered(embeds=[embed])
+
+
+def _listed(body: str, lines: list[str], room: int) -> str:
+    """Append lines (each clipped to 300 characters) while they fit in `room`, then "… and N more"."""
+    for i, line in enumerate(lines):
+        line = clip(line, 300)
+        if len(body) + len(line) + 1 > room:
+            return body + f"… and {len(lines) - i} more\n"
+        body += line + "\n"
+    return body
 
 
 def render_report(report: BuildReport) -> str:
