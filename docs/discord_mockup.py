@@ -1,10 +1,12 @@
-"""Draw docs/discord-answer.png: a mock-up of a real /ask answer, rendered from the bot's own embed dicts.
+"""Draw docs/discord-answer.png: a real /ask answer, drawn from the bot's own embed dicts and buttons.
 
-Run: python docs/discord_mockup.py  (uses the bundled seed article and the hash embedder; needs pillow + matplotlib)
+Run: python docs/discord_mockup.py  (the bundled article and model, as the bot answers it; needs pillow +
+matplotlib from the bench extra). --model hash:64 --out FILE draws with the fake model (what the test runs).
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 import tempfile
@@ -14,12 +16,13 @@ import matplotlib
 from PIL import Image, ImageDraw, ImageFont
 
 from korea_bot.adapters.discord import render as discord_render
-from korea_bot.config import load_settings
-from korea_bot.embedding import HashEmbedder
+from korea_bot.adapters.discord.ui import ACTIONS, AnswerButton
+from korea_bot.config import DEFAULT_MODEL, load_settings
 from korea_bot.service import Service
 
-QUESTION = "Why does Russia have limited influence on Pyongyang?"
+QUESTION = "Why can't Russia stay out of the Korean crisis?"  # the README's first question
 FONTS = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")  # Debian: fonts-noto-color-emoji (optional)
 W, PAD, CARD_X, TEXT_W = 900, 24, 88, 740
 BG, CARD, BAR, TEXT, MUTED, LINK = "#313338", "#2b2d31", "#2f6fb5", "#dbdee1", "#949ba4", "#00a8fc"
 
@@ -27,6 +30,16 @@ BG, CARD, BAR, TEXT, MUTED, LINK = "#313338", "#2b2d31", "#2f6fb5", "#dbdee1", "
 def font(bold: bool = False, size: int = 15) -> ImageFont.FreeTypeFont:
     """DejaVu Sans from matplotlib's bundled fonts."""
     return ImageFont.truetype(str(FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")), size)
+
+
+def emoji(char: str, size: int) -> Image.Image | None:
+    """A colour emoji as a ``size``-pixel image, or None without the Noto Color Emoji font (it has one size: 109)."""
+    if not EMOJI_FONT.exists():
+        return None
+    big = Image.new("RGBA", (136, 128), (0, 0, 0, 0))
+    ImageDraw.Draw(big).text((0, 0), char, font=ImageFont.truetype(str(EMOJI_FONT), 109), embedded_color=True)
+    box = big.getbbox()
+    return big.crop(box).resize((size, size)) if box else None
 
 
 def spans(markdown: str) -> list[tuple[str, bool]]:
@@ -90,30 +103,38 @@ def draw(embeds: list[dict], path: Path) -> None:
             d.text((CARD_X + 16, y + h - 26), embed["footer"]["text"], font=font(size=12), fill=MUTED)
         y += h + 8
     x = CARD_X
-    for label in ("More passages", "Show context", "👍", "👎"):
-        text = label if label.isascii() else ("+1" if label == "👍" else "-1")
-        w = int(font(size=14).getlength(text)) + 28
-        d.rounded_rectangle((x, y + 6, x + w, y + 38), 4, fill="#5865f2" if label == "More passages" else "#4e5058")
-        d.text((x + 14, y + 14), text, font=font(size=14), fill="white")
+    for action in ACTIONS:  # the bot's own buttons, in its order, with its labels and styles
+        label, mark, style = AnswerButton.LOOK[action]
+        picture = emoji(mark, 18) if mark and not label else None
+        text = label or ("" if picture else {"👍": "+1", "👎": "-1"}.get(mark or "", mark or ""))
+        w = (picture.width if picture else int(font(size=14).getlength(text))) + 28
+        d.rounded_rectangle((x, y + 6, x + w, y + 38), 4, fill="#5865f2" if style.name == "primary" else "#4e5058")
+        if picture:
+            img.paste(picture, (x + 14, y + 13), picture)
+        else:
+            d.text((x + 14, y + 14), text, font=font(size=14), fill="white")
         x += w + 8
     img.save(path)
 
 
-def main() -> int:
-    """Answer QUESTION from the bundled sources and draw the reply."""
+def main(argv: list[str] | None = None) -> int:
+    """Answer QUESTION from the bundled sources with the bot's defaults and draw the reply."""
     root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="embedding model (default: the bundled one)")
+    parser.add_argument("--out", type=Path, default=root / "docs" / "discord-answer.png", help="the PNG to write")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(sources_dir=root / "docs_index" / "sources", index_dir=Path(tmp), model="hash:64")
-        service = Service(settings, embedder=HashEmbedder(64))
+        sources = root / "docs_index" / "sources"
+        service = Service(load_settings(sources_dir=sources, index_dir=Path(tmp), model=args.model))
         service.ensure_index()
         answer = service.ask(QUESTION)
     msg = discord_render.render_answer(answer)
     if not msg.embeds:
         print(f"no answer to draw: {msg.content}", file=sys.stderr)
         return 1
-    out = root / "docs" / "discord-answer.png"
-    draw(msg.embeds, out)
-    print(f"wrote {out}")
+    draw(msg.embeds, args.out)
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -74,11 +74,12 @@ class ProgressLines:
     def status(self, now: float) -> str:
         """Where the build is: reading the sources, or passages done with the time left at the measured rate."""
         if not self.total or self.embedding_since is None:
-            return f"reading and cutting the sources… ({duration(now - self.began)})"
+            return f"preparing: reading the sources, loading the model… ({duration(now - self.began)})"
         spent = now - self.embedding_since
         text = f"embedding passages: {self.done:,}/{self.total:,} ({100 * self.done // self.total}%)"
         if self.done >= self.total:
             return f"{text} in {duration(spent)}"
+        text += f", {duration(spent)} so far"
         if self.done and spent > 0:
             text += f", about {duration((self.total - self.done) * spent / self.done)} left"
         return text

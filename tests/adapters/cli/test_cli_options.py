@@ -158,7 +158,7 @@ def test_progress_lines_announce_a_long_build_then_report_every_few_seconds() ->
     progress(0, 0)  # the build starts reading the sources
     clock.now = 6.0
     progress.tick()
-    assert lines == ["reading and cutting the sources… (6 s)"]
+    assert lines == ["preparing: reading the sources, loading the model… (6 s)"]
     progress(0, total)
     assert lines[-1].startswith(f"embedding {total:,} passages: about ") and "min" in lines[-1]
     clock.now = 8.0
@@ -166,7 +166,7 @@ def test_progress_lines_announce_a_long_build_then_report_every_few_seconds() ->
     assert len(lines) == 2, "at most one line every 5 s"
     clock.now = 16.0
     progress(5_000, total)
-    assert lines[-1] == f"embedding passages: 5,000/{total:,} (25%), about 30 s left"
+    assert lines[-1] == f"embedding passages: 5,000/{total:,} (25%), 10 s so far, about 30 s left"
     clock.now = 30.0
     progress(total, total)
     assert lines[-1] == f"embedding passages: {total:,}/{total:,} (100%) in 24 s"
@@ -190,7 +190,7 @@ def test_ticking_reports_while_the_block_runs() -> None:
     lines: list[str] = []
     with ticking(ProgressLines(lines.append, every=0.05), period=0.02):
         time.sleep(0.3)
-    assert lines and all(line.startswith("reading and cutting the sources") for line in lines)
+    assert lines and all(line.startswith("preparing: reading the sources") for line in lines)
 
 
 def test_discord_voice_warnings_are_not_shown_other_warnings_are(caplog: pytest.LogCaptureFixture) -> None:
