@@ -906,7 +906,7 @@ def test_fresh_install_with_the_stock_pip_indexes_and_quotes_every_supported_typ
     beside them with their reasons, and quotes each good file verbatim."""
     import ensurepip
 
-    from helpers.documents import BAD, GOOD, GOOD_PDF, mixed_folder
+    from helpers.documents import BAD, QUESTIONS, mixed_folder
 
     from korea_bot.ingest.sources import load_document
 
@@ -948,10 +948,8 @@ def test_fresh_install_with_the_stock_pip_indexes_and_quotes_every_supported_typ
     built = run("index")
     assert built.returncode == 0, built.stderr[-3000:]
     assert "Traceback" not in built.stderr and "ImportError" not in built.stderr
-    assert f"{len(GOOD) + 1} added" in built.stdout and f"{len(BAD)} skipped" in built.stdout, built.stdout
-    questions = {name: f"What does the text say about the {word}?" for name, (_text, word) in GOOD.items()}
-    questions[GOOD_PDF[0]] = f"What does the text say about the {GOOD_PDF[2]}?"
-    for name, question in questions.items():
+    assert f"{len(QUESTIONS)} added" in built.stdout and f"{len(BAD)} skipped" in built.stdout, built.stdout
+    for name, question in QUESTIONS.items():
         asked = run("ask", "--json", question)
         assert asked.returncode == 0 and asked.stderr == "", asked.stderr[-3000:]
         answer = json.loads(asked.stdout)
@@ -968,13 +966,10 @@ def test_fresh_install_with_the_stock_pip_indexes_and_quotes_every_supported_typ
 
 def _secret_mount_prefix(secret_dir: Path) -> list[str] | None:
     """A prefix that shows `secret_dir` at /run/secrets in a private mount namespace, or None if we can't."""
-    unshare = shutil.which("unshare")
-    if os.geteuid() != 0 or not unshare:
-        return None
-    script = 'mount -t tmpfs tmpfs /run && mkdir /run/secrets && mount --bind "$0" /run/secrets && exec "$@"'
-    prefix = [unshare, "-m", "--propagation", "private", "sh", "-c", script, str(secret_dir)]
-    ok = subprocess.run([*prefix, "test", "-d", "/run/secrets"], capture_output=True, timeout=30, check=False)
-    return prefix if ok.returncode == 0 else None
+    from helpers.corpora import private_mount
+
+    script = 'mount -t tmpfs tmpfs /run && mkdir /run/secrets && mount --bind "$0" /run/secrets'
+    return private_mount(script, secret_dir, ["test", "-d", "/run/secrets"])
 
 
 def test_image_command_reindexes_changed_mounts_before_connecting_and_exits_0_on_sigterm(final_stage) -> None:

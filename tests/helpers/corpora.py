@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,3 +68,30 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+def run_cli(
+    *args: str, cwd: Path, stdin: str | None = None, prefix: list[str] | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m korea_bot ARGS` with the fake model, quoting anything (no abstain threshold), WARNING logs."""
+    return subprocess.run(
+        [*(prefix or []), PYTHON, "-m", "korea_bot", *args],
+        cwd=cwd,
+        env=cli_env(KOREA_BOT_LOG_LEVEL="WARNING", KOREA_BOT_MIN_SCORE="-1", **env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def private_mount(script: str, folder: Path, probe: list[str]) -> list[str] | None:
+    """A command prefix running `script "$0"=folder` then the command in a private mount namespace (root only);
+    None when one cannot be made or `probe` fails under it."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or not unshare:
+        return None
+    prefix = [unshare, "-m", "--propagation", "private", "sh", "-c", f'{script} && exec "$@"', str(folder)]
+    ok = subprocess.run([*prefix, *probe], capture_output=True, timeout=30, check=False)
+    return prefix if ok.returncode == 0 else None

@@ -71,6 +71,9 @@ GOOD = {
     ),
 }
 GOOD_PDF = ("brief.pdf", ["The glacier survey team measured the ice near Mount Paektu in winter."], "glacier")
+# A question for each good file that only that file answers.
+QUESTIONS = {name: f"What does the text say about the {word}?" for name, (_text, word) in GOOD.items()}
+QUESTIONS[GOOD_PDF[0]] = f"What does the text say about the {GOOD_PDF[2]}?"
 
 # Files an admin might drop in by mistake: each must be skipped with its name and a reason, never stop the bot.
 BAD = {

@@ -6,39 +6,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers.corpora import cli_env, service
-from helpers.documents import BAD, BAD_REASONS, GOOD, GOOD_PDF, mixed_folder
+from helpers.corpora import private_mount, run_cli, service
+from helpers.documents import BAD, BAD_REASONS, QUESTIONS, mixed_folder
 
 from korea_bot.index import current_version
 from korea_bot.ingest.sources import load_document
-
-QUESTIONS = {name: f"What does the text say about the {word}?" for name, (_text, word) in GOOD.items()}
-QUESTIONS[GOOD_PDF[0]] = f"What does the text say about the {GOOD_PDF[2]}?"
-
-
-def korea_bot(*args: str, cwd: Path, prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m korea_bot ARGS` with the fake model (quoting anything: no abstain threshold)."""
-    env = cli_env(KOREA_BOT_MIN_SCORE="-1", KOREA_BOT_LOG_LEVEL="WARNING")
-    return subprocess.run(
-        [*(prefix or []), sys.executable, "-m", "korea_bot", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def test_mixed_folder_every_good_file_quoted_every_bad_one_named(tmp_path: Path) -> None:
     sources = mixed_folder(tmp_path / "sources")
     where = ["--sources", str(sources), "--index", str(tmp_path / "index")]
-    built = korea_bot("index", *where, cwd=tmp_path)
+    built = run_cli("index", *where, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     skipped = [line.strip() for line in built.stdout.splitlines() if line.strip().startswith("skipped:")]
     assert len(skipped) == len(BAD)
@@ -48,7 +29,7 @@ def test_mixed_folder_every_good_file_quoted_every_bad_one_named(tmp_path: Path)
     assert f", {len(BAD)} skipped;" in built.stdout.splitlines()[0]
     assert "Traceback" not in built.stderr
 
-    strict = korea_bot("index", "--strict", *where, cwd=tmp_path)
+    strict = run_cli("index", "--strict", *where, cwd=tmp_path)
     assert strict.returncode == 1
     assert (
         strict.stderr.strip().splitlines()[-1]
@@ -57,7 +38,7 @@ def test_mixed_folder_every_good_file_quoted_every_bad_one_named(tmp_path: Path)
 
     version = current_version(tmp_path / "index")
     for name, question in QUESTIONS.items():
-        asked = korea_bot("ask", "--json", "--top-k", "1", *where, question, cwd=tmp_path)
+        asked = run_cli("ask", "--json", "--top-k", "1", *where, question, cwd=tmp_path)
         assert asked.returncode == 0, asked.stderr
         assert asked.stderr == "", "an index that is current (bad files included) is not rebuilt or reported again"
         passage = json.loads(asked.stdout)["passages"][0]
@@ -70,12 +51,12 @@ def test_mixed_folder_every_good_file_quoted_every_bad_one_named(tmp_path: Path)
 def test_ask_builds_past_bad_files_and_names_them_once(tmp_path: Path) -> None:
     sources = mixed_folder(tmp_path / "sources")
     where = ["--sources", str(sources), "--index", str(tmp_path / "index")]
-    first = korea_bot("ask", *where, QUESTIONS["memo.md"], cwd=tmp_path)
+    first = run_cli("ask", *where, QUESTIONS["memo.md"], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "Kim Minsu, 2018-09-19" in first.stdout  # the citation carries author and date
     warned = [line for line in first.stderr.splitlines() if line.startswith("korea-bot: warning: skipped: ")]
     assert len(warned) == len(BAD)
-    again = korea_bot("ask", *where, QUESTIONS["memo.md"], cwd=tmp_path)
+    again = run_cli("ask", *where, QUESTIONS["memo.md"], cwd=tmp_path)
     assert again.returncode == 0 and again.stderr == ""
 
 
@@ -98,19 +79,14 @@ def test_last_good_version_keeps_answering_when_nothing_can_be_indexed(tmp_path:
 
 def _read_only(folder: Path) -> list[str] | None:
     """A command prefix under which `folder` is read-only: a private read-only bind mount (root), else None."""
-    unshare = shutil.which("unshare")
-    if os.geteuid() != 0 or not unshare:
-        return None
-    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
-    prefix = [unshare, "-m", "--propagation", "private", "sh", "-c", script, str(folder)]
-    probe = subprocess.run([*prefix, "sh", "-c", f"! touch '{folder}/x' 2>/dev/null"], capture_output=True, check=False)
-    return prefix if probe.returncode == 0 else None
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0"'
+    return private_mount(script, folder, ["sh", "-c", f"! touch '{folder}/x' 2>/dev/null"])
 
 
 def test_read_only_index_folder_answers_with_a_warning_and_index_says_what_to_fix(tmp_path: Path) -> None:
     sources, index = mixed_folder(tmp_path / "sources", bad=False), tmp_path / "index"
     where = ["--sources", str(sources), "--index", str(index)]
-    assert korea_bot("index", *where, cwd=tmp_path).returncode == 0
+    assert run_cli("index", *where, cwd=tmp_path).returncode == 0
     prefix = _read_only(index)
     if prefix is None:
         if os.geteuid() == 0:
@@ -118,16 +94,16 @@ def test_read_only_index_folder_answers_with_a_warning_and_index_says_what_to_fi
         index.chmod(0o555)  # an unprivileged user cannot write a 555 folder
         prefix = []
     try:
-        current = korea_bot("ask", *where, QUESTIONS["notes.txt"], cwd=tmp_path, prefix=prefix)
+        current = run_cli("ask", *where, QUESTIONS["notes.txt"], cwd=tmp_path, prefix=prefix)
         assert current.returncode == 0 and current.stderr == "", current.stderr  # current: nothing to write
         (sources / "more.txt").write_text("The ferry to Ulleungdo left at dawn every day.\n", encoding="utf-8")
-        stale = korea_bot("ask", *where, QUESTIONS["notes.txt"], cwd=tmp_path, prefix=prefix)
+        stale = run_cli("ask", *where, QUESTIONS["notes.txt"], cwd=tmp_path, prefix=prefix)
         assert stale.returncode == 0, stale.stderr
         assert "lighthouse" in stale.stdout
         lines = stale.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("korea-bot: warning: cannot update the index"), stale.stderr
         assert "answering from version" in lines[0]
-        built = korea_bot("index", *where, cwd=tmp_path, prefix=prefix)
+        built = run_cli("index", *where, cwd=tmp_path, prefix=prefix)
         assert built.returncode == 1 and "Traceback" not in built.stderr
         lines = built.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"korea-bot: error: cannot write to the index folder {index}")

@@ -13,29 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.corpora import cli_env, make_corpus
+from helpers.corpora import cli_env, make_corpus, run_cli
 
 from korea_bot.adapters.cli.parser import COMMANDS, build_parser
 from korea_bot.progress import LONG_BUILD, ProgressLines, ticking
 
 
-def cli(*args: str, cwd: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m korea_bot ARGS` with the fake model, WARNING logs."""
-    return subprocess.run(
-        [sys.executable, "-m", "korea_bot", *args],
-        cwd=cwd,
-        env=cli_env(KOREA_BOT_LOG_LEVEL="WARNING", KOREA_BOT_MIN_SCORE="-1", **env),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_sub_command_has_a_description(tmp_path: Path, command: str) -> None:
-    proc = cli(command, "--help", cwd=tmp_path)
+    proc = run_cli(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0
     first_words = " ".join(COMMANDS[command][1].split()[:4])
     assert first_words in " ".join(proc.stdout.split()), proc.stdout
@@ -52,18 +38,18 @@ def test_log_level_before_or_after_the_sub_command() -> None:
 def test_log_level_after_the_sub_command_takes_effect(tmp_path: Path) -> None:
     make_corpus(tmp_path / "s", n_files=2)
     where = ["--sources", str(tmp_path / "s"), "--index", str(tmp_path / "i")]
-    proc = cli("index", *where, "--log-level", "DEBUG", cwd=tmp_path)
+    proc = run_cli("index", *where, "--log-level", "DEBUG", cwd=tmp_path)
     assert proc.returncode == 0 and " DEBUG " in proc.stderr, proc.stderr
 
 
 def test_one_error_prefix_for_usage_settings_and_runtime_errors(tmp_path: Path) -> None:
     failures = [
-        cli("bogus", cwd=tmp_path),
-        cli("ask", "--top-k", "x", "q", cwd=tmp_path),
-        cli("ask", cwd=tmp_path),
-        cli("ask", "q", cwd=tmp_path, KOREA_BOT_TOP_K="0"),
-        cli("index", "--sources", str(tmp_path / "nope"), cwd=tmp_path),
-        cli("eval", str(tmp_path / "nope.jsonl"), cwd=tmp_path),
+        run_cli("bogus", cwd=tmp_path),
+        run_cli("ask", "--top-k", "x", "q", cwd=tmp_path),
+        run_cli("ask", cwd=tmp_path),
+        run_cli("ask", "q", cwd=tmp_path, KOREA_BOT_TOP_K="0"),
+        run_cli("index", "--sources", str(tmp_path / "nope"), cwd=tmp_path),
+        run_cli("eval", str(tmp_path / "nope.jsonl"), cwd=tmp_path),
     ]
     for proc in failures:
         assert proc.returncode != 0
@@ -73,17 +59,17 @@ def test_one_error_prefix_for_usage_settings_and_runtime_errors(tmp_path: Path) 
 
 
 def test_the_flag_is_blamed_when_given_the_variable_otherwise(tmp_path: Path) -> None:
-    flag = cli("ask", "--top-k", "11", "q", cwd=tmp_path)
+    flag = run_cli("ask", "--top-k", "11", "q", cwd=tmp_path)
     assert flag.returncode == 2 and "bad value for --top-k:" in flag.stderr and "KOREA_BOT_TOP_K" not in flag.stderr
-    env = cli("ask", "q", cwd=tmp_path, KOREA_BOT_TOP_K="11")
+    env = run_cli("ask", "q", cwd=tmp_path, KOREA_BOT_TOP_K="11")
     assert env.returncode == 2 and "KOREA_BOT_TOP_K" in env.stderr
 
 
 def test_full_rebuild_lists_files_as_rebuilt(tmp_path: Path) -> None:
     make_corpus(tmp_path / "s", n_files=3)
     where = ["--sources", str(tmp_path / "s"), "--index", str(tmp_path / "i")]
-    assert cli("index", *where, cwd=tmp_path).returncode == 0
-    full = cli("index", "--full", *where, cwd=tmp_path)
+    assert run_cli("index", *where, cwd=tmp_path).returncode == 0
+    full = run_cli("index", "--full", *where, cwd=tmp_path)
     assert full.returncode == 0, full.stderr
     assert "0 changed, 3 rebuilt" in full.stdout and "changed:" not in full.stdout
     assert [line.strip() for line in full.stdout.splitlines()[1:]] == [f"rebuilt: doc00{i}.txt" for i in range(3)]
@@ -93,7 +79,9 @@ def test_a_question_and_a_questions_file_are_both_answered(tmp_path: Path) -> No
     make_corpus(tmp_path / "s", n_files=3)
     (tmp_path / "q.txt").write_text("What shaped Zone001?\n\nWhat shaped Zone002?\n", encoding="utf-8")
     where = ["--sources", str(tmp_path / "s"), "--index", str(tmp_path / "i")]
-    proc = cli("ask", "--json", *where, "--questions", str(tmp_path / "q.txt"), "What shaped Zone000?", cwd=tmp_path)
+    proc = run_cli(
+        "ask", "--json", *where, "--questions", str(tmp_path / "q.txt"), "What shaped Zone000?", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     asked = [json.loads(line)["question"] for line in proc.stdout.splitlines()]
     assert asked == ["What shaped Zone000?", "What shaped Zone001?", "What shaped Zone002?"]
