@@ -195,3 +195,28 @@ def test_discord_voice_warnings_are_not_shown_other_warnings_are(caplog: pytest.
         logging.getLogger("discord.client").warning("another warning")
     assert "voice will NOT be supported" not in caplog.text
     assert "another warning" in caplog.text
+
+
+def test_ctrl_c_during_a_build_is_one_line_and_publishes_nothing(tmp_path: Path) -> None:
+    """Interrupted while its progress lines run, `index` exits 130 with one line; no version, no traceback."""
+    import signal
+
+    make_corpus(tmp_path / "s", n_files=300, paragraphs=12)  # a few seconds of sentence splitting
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "korea_bot", "index", "--sources", str(tmp_path / "s"), "--index", str(tmp_path / "i")],
+        cwd=tmp_path,
+        env=cli_env(KOREA_BOT_LOG_LEVEL="WARNING"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first progress line: the build is under way
+    proc.send_signal(signal.SIGINT)
+    _out, rest = proc.communicate(timeout=60)
+    assert first.startswith("korea-bot: preparing: "), first + rest
+    assert proc.returncode == 130 and "Traceback" not in rest
+    assert rest.strip().splitlines()[-1] == "korea-bot: error: interrupted"
+    from korea_bot.index import current_version
+
+    assert current_version(tmp_path / "i") is None
