@@ -35,16 +35,18 @@ class ProgressLines:
     def __init__(self, emit: Emit, every: float = EVERY_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         """Write each line with `emit`; at most one status line per `every` seconds."""
         self.emit, self.every, self.clock = emit, every, clock
-        self.began = clock()
+        self.began: float | None = None  # when the build first reported: silent until a build runs
         self.embedding_since: float | None = None
         self.done, self.total = 0, 0
-        self.last_line = self.began
+        self.last_line = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, done: int, total: int) -> None:
         """The build reports `done` of `total` passages embedded (0 of 0 while it reads and cuts the sources)."""
         with self._lock:
             now = self.clock()
+            if self.began is None:
+                self.began = self.last_line = now
             first = total > 0 and self.embedding_since is None
             if first:
                 self.embedding_since = now
@@ -53,15 +55,17 @@ class ProgressLines:
                 self._line(now, announce(total))
             elif first or not total:
                 return
-            elif done >= total and (total >= LONG_BUILD or now - self.began >= self.every):
+            elif done >= total and (total >= LONG_BUILD or now - self._since() >= self.every):
                 self._line(now, self.status(now))  # the end of a build someone may have been waiting for
             elif done < total and now - self.last_line >= self.every:
                 self._line(now, self.status(now))
 
     def tick(self) -> None:
-        """Write the current status if nothing was written for `every` seconds (called by a timer thread)."""
+        """Write the current status if a build runs and nothing was written for `every` seconds (a timer calls it)."""
         with self._lock:
             now = self.clock()
+            if self.began is None:
+                return
             if now - self.last_line >= self.every and not (self.total and self.done >= self.total):
                 self._line(now, self.status(now))
 
@@ -74,7 +78,7 @@ class ProgressLines:
     def status(self, now: float) -> str:
         """Where the build is: reading the sources, or passages done with the time left at the measured rate."""
         if not self.total or self.embedding_since is None:
-            return f"preparing: reading the sources, loading the model… ({duration(now - self.began)})"
+            return f"preparing: reading the sources, loading the model… ({duration(now - self._since())})"
         spent = now - self.embedding_since
         text = f"embedding passages: {self.done:,}/{self.total:,} ({100 * self.done // self.total}%)"
         if self.done >= self.total:
@@ -83,6 +87,10 @@ class ProgressLines:
         if self.done and spent > 0:
             text += f", about {duration((self.total - self.done) * spent / self.done)} left"
         return text
+
+    def _since(self) -> float:
+        """When the build began (now, if it has not reported yet)."""
+        return self.clock() if self.began is None else self.began
 
     def _line(self, now: float, text: str) -> None:
         """Emit one line and remember when."""

@@ -176,7 +176,8 @@ def test_a_short_build_stays_quiet() -> None:
 
 def test_ticking_reports_while_the_block_runs() -> None:
     lines: list[str] = []
-    with ticking(ProgressLines(lines.append, every=0.05), period=0.02):
+    with ticking(ProgressLines(lines.append, every=0.05), period=0.02) as progress:
+        progress(0, 0)  # the build starts
         time.sleep(0.3)
     assert lines and all(line.startswith("preparing: reading the sources") for line in lines)
 
@@ -220,3 +221,17 @@ def test_ctrl_c_during_a_build_is_one_line_and_publishes_nothing(tmp_path: Path)
     from korea_bot.index import current_version
 
     assert current_version(tmp_path / "i") is None
+
+
+def test_progress_lines_say_nothing_until_a_build_reports() -> None:
+    """Loading the model to check whether the index is current is not a build: no "preparing" line for it."""
+    lines: list[str] = []
+    clock = Clock()
+    progress = ProgressLines(lines.append, every=5.0, clock=clock)
+    clock.now = 30.0
+    progress.tick()
+    assert lines == []
+    progress(0, 0)
+    clock.now = 36.0
+    progress.tick()
+    assert lines == ["preparing: reading the sources, loading the model… (6 s)"]
