@@ -165,3 +165,35 @@ def test_health_command_follows_the_heartbeat(tmp_path: Path) -> None:
     os.utime(beat, (old, old))
     stale = health()
     assert stale.returncode == 1 and "stuck" in stale.stdout
+
+
+def test_run_starts_and_answers_with_bad_files_in_the_sources(tmp_path: Path) -> None:
+    """A latin-1 text, a fake PDF and an empty file beside the good ones: `run` starts, names each in its log with
+    the reason, and answers from the good ones (before, it exited at start-up)."""
+    src = write_corpus(tmp_path)
+    (src / "latin1.txt").write_bytes("café au lait\n".encode("latin-1"))
+    (src / "fake.pdf").write_bytes(b"%PDF-1.4 not really")
+    (src / "empty.md").write_bytes(b"")
+
+    async def scenario() -> None:
+        fake = FakeDiscord(TOKEN)
+        await fake.start()
+        proc = await start(tmp_path, fake, "run", KOREA_BOT_LOG_LEVEL="INFO")
+        try:
+            await fake.wait_for(lambda: fake.sessions or proc.returncode is not None, timeout=60)
+            assert fake.sessions, output(tmp_path)
+            sent = await fake.slash("ask", question="When was the armistice agreement signed?")
+            assert (await followup_of(fake, sent)).json["embeds"][0]["title"] == "[1] The Armistice — ¶1"
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), timeout=10) == 0
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+            await fake.stop()
+        _out, err = output(tmp_path)
+        assert "3 added" in err and "3 skipped" in err and "Traceback" not in err
+        for line in ("skipped latin1.txt is not valid UTF-8", "skipped fake.pdf: unreadable PDF", "skipped empty.md:"):
+            assert line in err, err[-3000:]
+
+    asyncio.run(scenario())
