@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from .errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+MAX_FILE_MB = 10.0  # a bigger source file is skipped: ~50,000 passages, an hour or more to embed on 2 cores
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     max_passage_chars: int = Field(default=ChunkSettings.max_chars, ge=120, le=4000)
     max_question_chars: int = Field(default=500, ge=10, le=5000)
     batch_size: int = Field(default=64, ge=1, le=4096)
-    max_file_mb: float = Field(default=10.0, gt=0, le=100_000)  # a bigger source is skipped (hours to embed)
+    max_file_mb: float = Field(default=MAX_FILE_MB, gt=0, le=100_000)
     discord_token: SecretStr | None = None
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

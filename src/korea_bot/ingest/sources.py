@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..config import MAX_FILE_MB
 from ..errors import SourceError
 from ..models import Document
 from .chunking import text_runs
 from .readers import READERS
 
-log = logging.getLogger(__name__)
-
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".pdf": "pdf"}
-MAX_FILE_BYTES = 10_000_000  # the default of KOREA_BOT_MAX_FILE_MB
+MAX_FILE_BYTES = int(MAX_FILE_MB * 1_000_000)  # the default of KOREA_BOT_MAX_FILE_MB
 UNREADABLE = ""  # the digest recorded for a file whose bytes cannot be read at all
 
 

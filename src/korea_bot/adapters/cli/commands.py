@@ -113,7 +113,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         clean_question(" ".join(args.question), settings.max_question_chars)
     service = Service(settings)
     with build_progress() as update:
-        print_build(service.ensure_index(progress=update, warn=warn))
+        report = service.ensure_index(progress=update, warn=warn)
+    print_build(report)  # after the bar is gone
     color = sys.stdout.isatty()
     failures = 0
     for question in _questions(args):
@@ -152,7 +153,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(f"corpus of {len(doc_ids)} documents written to {settings.sources_dir}", file=sys.stderr)
     service = Service(settings)
     with build_progress() as update:
-        print_build(service.ensure_index(progress=update, warn=warn))
+        report = service.ensure_index(progress=update, warn=warn)
+    print_build(report)  # after the bar is gone
     metrics = evaluate(evalset, service.search, doc_ids)
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))
