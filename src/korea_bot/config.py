@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     max_passage_chars: int = Field(default=ChunkSettings.max_chars, ge=120, le=4000)
     max_question_chars: int = Field(default=500, ge=10, le=5000)
     batch_size: int = Field(default=64, ge=1, le=4096)
+    synonyms_file: str = "default"  # aliases: `default` (shipped), `none`, or a path to a Solr-style synonyms file
+    ranker: str = "default"  # the learned ranking stage: `default` (shipped), `off`, or a model file
     discord_token: SecretStr | None = None
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

@@ -131,6 +131,7 @@ class Answer:
     index_version: str = ""
     took_ms: float = 0.0
     message: str = ""
+    confidence: str = "high"  # the reply tier: high (answered), low (closest passages, may not answer), none
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,8 @@ from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexOutdated, Not
 from .index import LoadedIndex, build_index, current_version, index_params, load_index, stale_reason
 from .ingest.sources import safe_relative
 from .models import Answer, BuildReport, Chunk, DocumentStats, IndexStats, Passage
+from .search import aliases, rerank
+from .search.aliases import words_of
 from .search.question import Query, clean_question
 from .search.retriever import Hit, Retriever, to_passages
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 LOCK_WAIT_SECONDS = 900.0  # how long a process waits for another one's build before giving up
 LOCK_POLL_SECONDS = 2.0  # how often it looks again
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
+LOW_CONFIDENCE = "These are the closest passages, but they may not answer the question."
 
 
 class Service:
@@ -35,7 +38,8 @@ class Service:
         self._build = threading.Lock()
         self.retrieval = settings.retrieval()
         self.chunking = settings.chunking()
-        self.retriever = Retriever(self.retrieval)
+        self.retriever = Retriever(self.retrieval, rerank.load(settings.ranker))
+        self.synonyms = aliases.load(settings.synonyms_file)
 
     @property
     def embedder(self) -> Embedder:
@@ -147,31 +151,40 @@ class Service:
         """Clean the question, embed it and rank the live index (one version for the whole call)."""
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
-        query = Query(text, self.embedder.embed([text])[0])
+        query = self.query(text)
         return index, query, self.retriever.rank(index, query, limit=limit)
 
+    def query(self, text: str) -> Query:
+        """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded."""
+        expansion = self.synonyms.expand(text)
+        if expansion.rewritten == " ".join(words_of(text)):
+            return Query(text=text, vector=self.embedder.embed([text])[0], expansion=expansion)
+        vectors = self.embedder.embed([text, expansion.rewritten])
+        return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion)
+
     def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
-        """Answer one question with up to top_k verbatim passages (after `offset` better ones)."""
+        """Answer one question with up to top_k verbatim passages (after `offset` better ones), in its reply tier."""
         started = time.perf_counter()
         k = top_k or self.settings.top_k
         index, query, hits = self._ranked(question, offset + k)
-        ok = self.retriever.supported(hits)
-        chosen = hits[offset : offset + k] if ok else []
-        passages = to_passages(index, chosen, query, first_rank=offset + 1)
+        confidence = self.retriever.confidence(index, hits)
+        chosen = self.retriever.worth_showing(index, hits)[offset : offset + k] if confidence != "none" else []
+        passages = to_passages(index, chosen, query, offset + 1, self.retriever.learned_for(index))
         took = (time.perf_counter() - started) * 1000
         return Answer(
             question=query.text,
-            answered=ok,
+            answered=confidence == "high",
             passages=tuple(passages),
             index_version=index.version,
             took_ms=round(took, 1),
-            message="" if ok else NO_SUPPORT,
+            message={"high": "", "low": LOW_CONFIDENCE, "none": NO_SUPPORT}[confidence],
+            confidence=confidence,
         )
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
         index, _query, hits = self._ranked(question, k)
-        return self.retriever.supported(hits), [
+        return self.retriever.confidence(index, hits) == "high", [
             (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
         ]
 

@@ -119,7 +119,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         report = service.ensure_index(progress=update)
     if report is not None:
         print(summary(report), file=sys.stderr)
-    metrics = evaluate(evalset, service.search, doc_ids)
+    metrics = evaluate(evalset, service.search, doc_ids, indexed=set(service.index.documents))
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))
     return 0
