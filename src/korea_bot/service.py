@@ -15,6 +15,7 @@ from .ingest.sources import safe_relative
 from .models import Answer, BuildReport, Chunk, DocumentStats, IndexStats, Passage
 from .search import aliases, rerank
 from .search.aliases import words_of
+from .search.conversation import Conversation, prefer_context
 from .search.question import Query, clean_question
 from .search.retriever import Hit, Retriever, to_passages
 
@@ -147,12 +148,22 @@ class Service:
         log.info("now serving index version %s", loaded.version)
         return True
 
-    def _ranked(self, question: str, limit: int) -> tuple[LoadedIndex, Query, list[Hit]]:
-        """Clean the question, embed it and rank the live index (one version for the whole call)."""
+    def _ranked(
+        self, question: str, limit: int, context: Conversation | None = None
+    ) -> tuple[LoadedIndex, Query, list[Hit]]:
+        """Clean, embed and rank a question (one index version for the whole call); with a conversation, also read
+        it in context and keep the better-supported reading (the query's text is what was searched)."""
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
         query = self.query(text)
-        return index, query, self.retriever.rank(index, query, limit=limit)
+        hits = self.retriever.rank(index, query, limit=limit)
+        if context is None or not context.turns or context.expired():
+            return index, query, hits
+        in_context = self.query(context.context_text(text))
+        context_hits = self.retriever.rank(index, in_context, limit=limit)
+        if prefer_context(text, _top(hits), _top(context_hits)):
+            return index, in_context, context_hits
+        return index, query, hits
 
     def query(self, text: str) -> Query:
         """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded."""
@@ -162,23 +173,27 @@ class Service:
         vectors = self.embedder.embed([text, expansion.rewritten])
         return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion)
 
-    def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
-        """Answer one question with up to top_k verbatim passages (after `offset` better ones), in its reply tier."""
+    def ask(
+        self, question: str, top_k: int | None = None, offset: int = 0, context: Conversation | None = None
+    ) -> Answer:
+        """Answer one question with up to top_k verbatim passages (after `offset` better ones), in its reply tier;
+        with a conversation, a follow-up is read in its light."""
         started = time.perf_counter()
         k = top_k or self.settings.top_k
-        index, query, hits = self._ranked(question, offset + k)
+        index, query, hits = self._ranked(question, offset + k, context)
         confidence = self.retriever.confidence(index, hits)
         chosen = self.retriever.worth_showing(index, hits)[offset : offset + k] if confidence != "none" else []
         passages = to_passages(index, chosen, query, offset + 1, self.retriever.learned_for(index))
         took = (time.perf_counter() - started) * 1000
         return Answer(
-            question=query.text,
+            question=clean_question(question, self.settings.max_question_chars),
             answered=confidence == "high",
             passages=tuple(passages),
             index_version=index.version,
             took_ms=round(took, 1),
             message={"high": "", "low": LOW_CONFIDENCE, "none": NO_SUPPORT}[confidence],
             confidence=confidence,
+            searched=query.text,
         )
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
@@ -230,3 +245,8 @@ class Service:
             text=doc.text[p_start:p_end],
             page=rows[0].page,
         )
+
+
+def _top(hits: list[Hit]) -> float:
+    """The best hit's score (the learned probability, or the fused score without the learned stage)."""
+    return hits[0].score if hits else 0.0
