@@ -140,7 +140,7 @@ def dense_searcher(service: Service) -> Searcher:
         text = clean_question(question, service.settings.max_question_chars)
         qvec = service.embedder.embed([text])[0]
         _scores, ids = service.index.dense.search(qvec, max(k, CANDIDATES))
-        dense = closest_sentence(service.index, ids, qvec)
+        dense, _which = closest_sentence(service.index, ids, qvec)
         order = np.argsort(-dense, kind="stable")
         kept, out = _results(
             service, [Hit(row=int(ids[i]), score=float(dense[i]), dense=float(dense[i]), keyword=0.0) for i in order], k

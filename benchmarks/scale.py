@@ -127,7 +127,7 @@ def measure_index(
         ask.append((time.perf_counter() - t) * 1000)
         answered += answer.answered
         t = time.perf_counter()
-        service.retriever.rank(index, Query(q, qvec), limit=service.settings.top_k)
+        service.retriever.rank(index, Query(text=q, vector=qvec), limit=service.settings.top_k)
         ranked.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         index.dense.search(qvec, service.retrieval.candidates)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=500, ge=10, le=5000)
     batch_size: int = Field(default=64, ge=1, le=4096)
     max_file_mb: float = Field(default=MAX_FILE_MB, gt=0, le=100_000)
+    synonyms_file: str = "default"  # aliases: `default` (shipped), `none`, or a path to a Solr-style synonyms file
+    ranker: str = "default"  # the learned ranking stage: `default` (shipped), `off`, or a model file
     discord_token: SecretStr | None = None
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

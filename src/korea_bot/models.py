@@ -133,6 +133,13 @@ class Answer:
     index_version: str = ""
     took_ms: float = 0.0
     message: str = ""
+    confidence: str = "high"  # the reply tier: high (answered), low (closest passages, may not answer), none
+    searched: str = ""  # what was searched: the question, or a follow-up read with the conversation before it
+
+    @property
+    def followup(self) -> bool:
+        """True when the question was read as a follow-up of the conversation."""
+        return bool(self.searched) and self.searched != self.question
 
 
 @dataclass(frozen=True, kw_only=True)

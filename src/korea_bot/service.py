@@ -8,7 +8,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 from .config import Settings
 from .embedding import Embedder, make_embedder
@@ -17,6 +16,9 @@ from .index import LoadedIndex, build_index, current_version, index_params, load
 from .ingest.sources import safe_relative
 from .models import Answer, BuildReport, Chunk, DocumentStats, IndexStats, Passage
 from .progress import ProgressLines, ticking
+from .search import aliases, rerank
+from .search.aliases import words_of
+from .search.conversation import Conversation, prefer_context
 from .search.question import Query, clean_question
 from .search.retriever import Hit, Retriever, to_passages
 
@@ -27,6 +29,7 @@ LOCK_POLL_SECONDS = 2.0  # how often it looks again
 SERVABLE_OS_ERRORS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
 Progress = Callable[[int, int], None]
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
+LOW_CONFIDENCE = "These are the closest passages, but they may not answer the question."
 
 
 class Service:
@@ -42,7 +45,8 @@ class Service:
         self._build = threading.Lock()
         self.retrieval = settings.retrieval()
         self.chunking = settings.chunking()
-        self.retriever = Retriever(self.retrieval)
+        self.retriever = Retriever(self.retrieval, rerank.load(settings.ranker))
+        self.synonyms = aliases.load(settings.synonyms_file)
 
     @property
     def embedder(self) -> Embedder:
@@ -188,41 +192,58 @@ class Service:
         log.info("now serving index version %s", loaded.version)
         return True
 
-    def _ranked(self, question: str, limit: int) -> tuple[LoadedIndex, Query, list[Hit]]:
-        """Clean the question, embed it and rank the live index (one version for the whole call)."""
+    def _ranked(
+        self, question: str, limit: int, context: Conversation | None = None
+    ) -> tuple[LoadedIndex, Query, list[Hit]]:
+        """Clean, embed and rank a question (one index version for the whole call); with a conversation, also read
+        it in context and keep the better-supported reading (the query's text is what was searched)."""
         text = clean_question(question, self.settings.max_question_chars)
         index = self.index
-        query = Query(text, self.embedder.embed([text])[0])
-        return index, query, self.retriever.rank(index, query, limit=limit)
+        query = self.query(text)
+        hits = self.retriever.rank(index, query, limit=limit)
+        if context is None or not context.turns or context.expired():
+            return index, query, hits
+        in_context = self.query(context.context_text(text))
+        context_hits = self.retriever.rank(index, in_context, limit=limit)
+        if prefer_context(text, _top(hits), _top(context_hits)):
+            return index, in_context, context_hits
+        return index, query, hits
 
-    def ask(self, question: str, top_k: int | None = None, offset: int = 0) -> Answer:
-        """Answer one question with up to top_k verbatim passages (after `offset` better ones)."""
+    def query(self, text: str) -> Query:
+        """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded."""
+        expansion = self.synonyms.expand(text)
+        if expansion.rewritten == " ".join(words_of(text)):
+            return Query(text=text, vector=self.embedder.embed([text])[0], expansion=expansion)
+        vectors = self.embedder.embed([text, expansion.rewritten])
+        return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion)
+
+    def ask(
+        self, question: str, top_k: int | None = None, offset: int = 0, context: Conversation | None = None
+    ) -> Answer:
+        """Answer one question with up to top_k verbatim passages (after `offset` better ones), in its reply tier;
+        with a conversation, a follow-up is read in its light."""
         started = time.perf_counter()
         k = top_k or self.settings.top_k
-        index, query, hits = self._ranked(question, offset + k)
-        ok = self.retriever.supported(hits)
-        chosen = hits[offset : offset + k] if ok else []
-        passages = [self._cited(index, p) for p in to_passages(index, chosen, query, first_rank=offset + 1)]
+        index, query, hits = self._ranked(question, offset + k, context)
+        confidence = self.retriever.confidence(index, hits)
+        chosen = self.retriever.worth_showing(index, hits)[offset : offset + k] if confidence != "none" else []
+        passages = to_passages(index, chosen, query, offset + 1, self.retriever.learned_for(index))
         took = (time.perf_counter() - started) * 1000
         return Answer(
-            question=query.text,
-            answered=ok,
+            question=clean_question(question, self.settings.max_question_chars),
+            answered=confidence == "high",
             passages=tuple(passages),
             index_version=index.version,
             took_ms=round(took, 1),
-            message="" if ok else NO_SUPPORT,
+            message={"high": "", "low": LOW_CONFIDENCE, "none": NO_SUPPORT}[confidence],
+            confidence=confidence,
+            searched=query.text,
         )
-
-    @staticmethod
-    def _cited(index: LoadedIndex, passage: Passage) -> Passage:
-        """The passage with its document's author and date, for the citation."""
-        doc = index.documents.get(passage.source)
-        return passage if doc is None else replace(passage, author=doc.author, date=doc.date)
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
         index, _query, hits = self._ranked(question, k)
-        return self.retriever.supported(hits), [
+        return self.retriever.confidence(index, hits) == "high", [
             (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
         ]
 
@@ -271,3 +292,8 @@ class Service:
             author=doc.author,
             date=doc.date,
         )
+
+
+def _top(hits: list[Hit]) -> float:
+    """The best hit's score (the learned probability, or the fused score without the learned stage)."""
+    return hits[0].score if hits else 0.0

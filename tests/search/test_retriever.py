@@ -20,7 +20,7 @@ QUESTION = "What did Russia say about the double freeze and the six-party talks?
 
 def query(service: Service, text: str = QUESTION) -> Query:
     """The question as the stages see it."""
-    return Query(text, service.embedder.embed([text])[0])
+    return Query(text=text, vector=service.embedder.embed([text])[0])
 
 
 def hit(row: int, score: float, dense: float) -> Hit:
@@ -43,11 +43,12 @@ def test_closest_sentence_is_the_best_sentence_cosine(fake_service: Service) -> 
     """A passage's dense score is the maximum over its own sentence vectors, not its window vector."""
     index, q = fake_service.index, query(fake_service)
     rows = np.arange(len(index.chunks), dtype=np.int64)
-    scores = closest_sentence(index, rows, q.vector)
+    scores, which = closest_sentence(index, rows, q.vectors)
     for row in (0, 5, len(rows) - 1):
         start, end = index.sentence_start[row], index.sentence_start[row + 1]
         own = np.asarray(index.sentence_vectors[start:end], dtype=np.float32) @ q.vector
         assert scores[row] == pytest.approx(float(own.max()), abs=1e-6)
+        assert which[row] == int(np.argmax(own))
 
 
 def test_fusion_puts_bm25_on_the_cosine_scale() -> None:

@@ -168,3 +168,21 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     """A model folder that does not exist is named, and nothing is downloaded."""
     with pytest.raises(EmbedderError, match="does not exist"):
         make_embedder(str(tmp_path / "no-such-model"))
+
+
+@pytest.mark.slow
+def test_learned_stage_tiers_and_scores(real_service: Service) -> None:
+    """With the real model the learned stage ranks: a clear question is answered with calibrated scores, each shown
+    passage within the relative cut; an off-topic one gets no passage at all."""
+    stage = real_service.retriever.learned_for(real_service.index)
+    assert stage is not None
+    answer = real_service.ask("How far did the Hwasong-15 fly?", top_k=5)
+    assert answer.answered and answer.confidence == "high" and answer.passages
+    scores = [p.score for p in answer.passages]
+    assert scores[0] >= stage.confident and all(0 <= s <= 1 for s in scores)
+    assert all(s >= max(stage.shown, stage.relative * scores[0]) - 1e-4 for s in scores)
+    assert "about 1000 km" in answer.passages[0].text
+    top = answer.passages[0]
+    assert top.highlight in real_service.index.chunks[top.chunk_id].sentences
+    off = real_service.ask("what's the best pizza topping?")
+    assert not off.answered and off.confidence == "none" and not off.passages

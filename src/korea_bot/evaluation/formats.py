@@ -22,11 +22,30 @@ class EvalItem:
     answers: list[str] | None = None
     gold_docs: set[str] = field(default_factory=set)
     gold_spans: list[tuple[str, int, int]] = field(default_factory=list)
+    kind: str = ""  # a slice label (answerable, off_topic, near_topic, wiki_only…), reported separately
+    source: str | None = None  # the source file that must hold the answer (when given)
+    also_in: str | None = None  # sources under this folder may answer it too (so it is left out of the headline)
+    scored: bool = True  # False: the answer is in text that is never quotable (a title, byline or teaser)
 
     @property
     def should_abstain(self) -> bool:
         """True for questions the sources do not answer."""
         return self.answers is None and not self.gold_docs and not self.gold_spans
+
+    def expectation(self, indexed: set[str] | None) -> str:
+        """'answer', 'abstain' or 'either' (not scored), given the names of the indexed sources (None: unknown)."""
+        if not self.scored:
+            return "either"
+        if indexed is not None and self.also_in and any(s.startswith(self.also_in) for s in indexed):
+            return "either"
+        if indexed is not None and self.source and not any(same_file(self.source, s) for s in indexed):
+            return "abstain"  # the file that answers it is not indexed
+        return "abstain" if self.should_abstain else "answer"
+
+
+def same_file(wanted: str, source: str) -> bool:
+    """Whether an indexed source name is the wanted file (same name, in any folder)."""
+    return source == wanted or source.rsplit("/", 1)[-1] == wanted.rsplit("/", 1)[-1]
 
 
 @dataclass(kw_only=True)
@@ -115,14 +134,26 @@ def load_eval(path: Path, qrels: Path | None = None) -> EvalSet:
         for line, r in rows:
             _need(path, line, r, fmt, {"question": str, "answer_contains": (str, type(None))})
         items = [
-            EvalItem(question=r["question"], answers=None if r["answer_contains"] is None else [r["answer_contains"]])
+            EvalItem(
+                question=r["question"],
+                answers=None if r["answer_contains"] is None else [r["answer_contains"]],
+                kind=r.get("kind", ""),
+                source=r.get("source"),
+                also_in="wiki/" if r.get("wiki_also_answers") or r.get("wiki_answers") else None,
+                scored=r.get("quotable", True),
+            )
             for _line, r in rows
         ]
         return EvalSet(name=name, items=items)
     if fmt == "SQuAD":
         for line, r in rows:
             _need(path, line, r, fmt, {"question": str, "paragraph_id": (str, int)})
-        items = [EvalItem(question=r["question"], gold_docs={str(r["paragraph_id"])}) for _line, r in rows]
+        items = [
+            EvalItem(question=r["question"], gold_docs={str(r["paragraph_id"])}, answers=r["answers"])
+            if r.get("answers")
+            else EvalItem(question=r["question"], kind="unanswerable")  # SQuAD 2.0's questions without an answer
+            for _line, r in rows
+        ]
         return EvalSet(name=name, items=items, corpus=_corpus_beside(path), doc_level=True)
     if fmt == "feedback":
         for line, r in rows:

@@ -88,6 +88,16 @@ class KeywordIndex(SearchIndex):
             return np.zeros(n_docs, dtype=np.float32)
         return np.asarray(self.retriever.get_scores(words), dtype=np.float32)
 
+    def doc_freqs(self, terms: list[str]) -> dict[str, int]:
+        """How many passages hold each (already stemmed) term; 0 for terms the index never saw."""
+        vocab = getattr(self.retriever, "vocab_dict", None) or {}
+        indptr = self.retriever.scores["indptr"] if isinstance(getattr(self.retriever, "scores", None), dict) else None
+        out = {}
+        for term in terms:
+            tid = vocab.get(term)
+            out[term] = 0 if tid is None or indptr is None else int(indptr[tid + 1] - indptr[tid])
+        return out
+
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k best-scoring passages with a positive score, as (scores, rows), best first."""
         return top_positive(self.scores(query), k)

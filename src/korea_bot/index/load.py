@@ -34,6 +34,7 @@ class LoadedIndex:
     sentence_vectors: np.ndarray  # one float16 unit vector per sentence of each passage, passage after passage
     sentence_start: np.ndarray  # passage i owns sentence_vectors[sentence_start[i] : sentence_start[i + 1]]
     notes: list[str] = field(default_factory=list)
+    derived: dict = field(default_factory=dict, repr=False, compare=False)  # lookups later stages compute once
 
     @property
     def version(self) -> str:

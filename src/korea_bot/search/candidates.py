@@ -11,22 +11,33 @@ from ..index.keyword import top_positive
 from .question import Query
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Candidates:
-    """Passage rows to score (sorted, unique) and each one's raw BM25 score (0 when no query word occurs)."""
+    """Passage rows to score (sorted, unique), each one's raw BM25 score, and which retriever proposed it."""
 
     rows: np.ndarray
-    keyword: np.ndarray
+    keyword: np.ndarray  # raw BM25 of the alias-expanded question (0 when no query word occurs)
+    keyword_plain: np.ndarray  # raw BM25 of the question as typed
+    by_dense: np.ndarray  # bool: among the nearest k by vector
+    by_keyword: np.ndarray  # bool: among the best k by BM25
 
 
 def gather(index: LoadedIndex, query: Query, k: int) -> Candidates:
-    """Union of the k nearest passages by vector and the k best by BM25.
+    """Union of the k nearest passages by vector (for each of the query's vectors) and the k best by BM25.
 
     Either retriever alone misses answers the other finds (dense misses rare names and numbers, BM25 misses
     paraphrases), so both lists are scored together instead of trusting one ranking.
     """
-    _scores, dense_rows = index.dense.search(query.vector, k)
-    keyword = index.keyword.scores(query.text)
+    dense_rows = [index.dense.search(vector, k)[1] for vector in query.vectors]
+    keyword = index.keyword.scores(query.keywords)
+    plain = keyword if query.keywords == query.text else index.keyword.scores(query.text)
     _kw_scores, kw_rows = top_positive(keyword, k)
-    rows = np.unique(np.concatenate([dense_rows.astype(np.int64), kw_rows]))
-    return Candidates(rows, keyword[rows] if keyword.size else np.zeros(len(rows), np.float32))
+    rows = np.unique(np.concatenate([*dense_rows, kw_rows]).astype(np.int64))
+    empty = np.zeros(len(rows), np.float32)
+    return Candidates(
+        rows=rows,
+        keyword=keyword[rows] if keyword.size else empty,
+        keyword_plain=plain[rows] if plain.size else empty,
+        by_dense=np.isin(rows, np.concatenate(dense_rows)),
+        by_keyword=np.isin(rows, kw_rows),
+    )

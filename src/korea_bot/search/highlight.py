@@ -15,18 +15,22 @@ MIN_WORD_CHARS = 4  # shorter words ("the", "was", "how") say little about which
 
 
 def highlight(index: LoadedIndex, row: int, vector: np.ndarray, question: str) -> Span:
-    """The sentence of passage `row` closest to the question, from its stored sentence vectors."""
+    """The sentence of passage `row` closest to the question, from its stored sentence vectors (no learned stage)."""
     vecs, _offsets = index.sentence_vectors_of(np.asarray([row], dtype=np.int64))
     return best_sentence(index.chunks[row], vecs @ vector, question)
 
 
 def best_sentence(chunk: Chunk, sims: np.ndarray, question: str) -> Span:
     """The sentence of the chunk with the best cosine `sims` to the question, plus a bonus for the question's words."""
+    scores = word_bonus_scores(chunk, sims, question)
+    return chunk.sentences[int(np.argmax(scores))]
+
+
+def word_bonus_scores(chunk: Chunk, sims: np.ndarray, question: str) -> np.ndarray:
+    """Each sentence's cosine plus WORD_BONUS times the share of the question's longer words it holds."""
     q_words = {w for w in _TOKEN.findall(question.lower()) if len(w) >= MIN_WORD_CHARS}
-    best, best_score = chunk.sentences[0], -9.0
-    for (s, e), sim in zip(chunk.sentences, sims, strict=True):
+    out = np.empty(len(chunk.sentences))
+    for i, ((s, e), sim) in enumerate(zip(chunk.sentences, sims, strict=True)):
         words = set(_TOKEN.findall(chunk.text[s - chunk.start : e - chunk.start].lower()))
-        score = float(sim) + WORD_BONUS * len(q_words & words) / max(1, len(q_words))
-        if score > best_score:
-            best, best_score = (s, e), score
-    return best
+        out[i] = float(sim) + WORD_BONUS * len(q_words & words) / max(1, len(q_words))
+    return out

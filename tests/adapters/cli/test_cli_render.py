@@ -39,7 +39,8 @@ def answer(*passages: Passage, answered: bool = True, message: str = "") -> Answ
 def test_json_object_has_every_contract_field() -> None:
     """The JSON object carries the contract's fields with their meaning; one line of JSON."""
     obj = to_dict(answer(passage(page=3)))
-    assert set(obj) == {"question", "answered", "index_version", "took_ms", "passages"}
+    assert set(obj) == {"question", "answered", "confidence", "index_version", "took_ms", "passages"}
+    assert obj["confidence"] == "high"
     p = obj["passages"][0]
     assert set(p) == {
         "rank",
@@ -81,6 +82,15 @@ def test_text_of_an_abstention_is_the_message() -> None:
     """An unanswered question shows the reason and no passage."""
     out = to_text(answer(answered=False, message="No passage supports it."))
     assert out == "Q: why?\n\nNo passage supports it."
+
+
+def test_text_of_the_low_tier_warns_before_the_passages() -> None:
+    """The closest passages of a low-confidence reply come under a line saying they may not answer."""
+    low = Answer(question="why?", answered=False, passages=(passage(),), confidence="low", message="Check them.")
+    lines = to_text(low).splitlines()
+    assert lines[2] == "Closest passages — may not answer. Check them."
+    assert lines[4].startswith("[1] A Title — ¶2")
+    assert to_dict(low)["confidence"] == "low" and to_dict(low)["answered"] is False
 
 
 def test_citation_names_page_and_paragraph_and_shrinks_only_the_title() -> None:

@@ -226,3 +226,50 @@ def test_sources_lists_the_index(tmp_path: Path) -> None:
             assert r.service.version in embed["footer"]["text"]
 
     asyncio.run(scenario())
+
+
+class TierService:
+    """The real Service, with its answers put into a chosen reply tier (the learned stage needs the real model)."""
+
+    def __init__(self, inner: object, tier: str) -> None:
+        """Wrap a Service."""
+        self.inner, self.tier = inner, tier
+
+    def __getattr__(self, name: str) -> object:
+        """Everything else is the real Service's."""
+        return getattr(self.inner, name)
+
+    def ask(self, *args: object, **kw: object) -> object:
+        """The real answer, in the chosen tier."""
+        from dataclasses import replace
+
+        from korea_bot.service import LOW_CONFIDENCE, NO_SUPPORT
+
+        answer = self.inner.ask(*args, **kw)  # type: ignore[attr-defined]
+        if self.tier == "low":
+            return replace(answer, answered=False, confidence="low", message=LOW_CONFIDENCE)
+        return replace(answer, answered=False, confidence="none", message=NO_SUPPORT, passages=())
+
+
+def test_each_reply_tier_looks_different(tmp_path: Path) -> None:
+    """Answered: blue embeds; closest passages: a warning and grey embeds; no support: a plain refusal, no embed."""
+    from helpers.discord_harness import make_service, make_settings
+
+    from korea_bot.adapters.discord import render
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path) as r:
+            _sent, _cb, high = await r.ask(ARMISTICE_Q)
+        real = make_service(make_settings(tmp_path))
+        async with running_bot(tmp_path, service=TierService(real, "low")) as r:
+            _sent, _cb, low = await r.ask(ARMISTICE_Q)
+        async with running_bot(tmp_path, service=TierService(real, "none")) as r:
+            _sent, _cb, none = await r.ask(ARMISTICE_Q)
+        assert {e["color"] for e in high.json["embeds"]} == {render.COLOR} and not high.json.get("content")
+        assert low.json["content"].startswith("⚠️ **I'm not sure these answer it**")
+        assert {e["color"] for e in low.json["embeds"]} == {render.LOW_COLOR}
+        assert low.json["embeds"][-1]["footer"]["text"].endswith("low confidence")
+        assert PEACE in visible(low.json["embeds"][0]["description"])
+        assert not none.json.get("embeds") and none.json["content"].startswith(render.NO_ANSWER)
+
+    asyncio.run(scenario())

@@ -155,7 +155,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     with build_progress() as update:
         report = service.ensure_index(progress=update, warn=warn)
     print_build(report)  # after the bar is gone
-    metrics = evaluate(evalset, service.search, doc_ids)
+    metrics = evaluate(evalset, service.search, doc_ids, indexed=set(service.index.documents))
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))
     return 0

@@ -16,6 +16,7 @@ def to_dict(answer: Answer) -> dict:
     return {
         "question": answer.question,
         "answered": answer.answered,
+        "confidence": answer.confidence,
         "index_version": answer.index_version,
         "took_ms": answer.took_ms,
         "passages": [
@@ -53,9 +54,11 @@ def _marked(p: Passage, before: str, after: str) -> str:
 def to_text(answer: Answer, color: bool = False, width: int = 100) -> str:
     """A readable terminal rendering: each quote with its citation, the best sentence in bold."""
     lines = [f"Q: {answer.question}", ""]
-    if not answer.answered:
+    if not answer.passages:
         lines.append(answer.message or "No supporting passage found.")
         return "\n".join(lines)
+    if answer.confidence == "low":
+        lines.extend([f"Closest passages — may not answer. {answer.message}".rstrip(), ""])
     for p in answer.passages:
         lines.append(f"[{p.rank}] {citation(p)}  ({p.source}, score {p.score:.2f})")
         if p.url:

@@ -17,6 +17,7 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 EMBEDS_MAX = 10
 COLOR = 0x2F6FB5
+LOW_COLOR = 0x99AAB5  # grey: the closest passages, which may not answer the question
 ELLIPSIS = formatting.ELLIPSIS
 QUOTE_PREFIX = ">>> "
 SKIPPED_ROOM = 1500  # /sources keeps up to this much of its description for the skipped files
@@ -25,6 +26,7 @@ NO_ANSWER = (
     "I couldn't find a passage in my sources that answers that, so I'd rather not guess. "
     "Try rephrasing it, or use /sources to see what I have read."
 )
+LOW_CONFIDENCE = "⚠️ **I'm not sure these answer it** — these are the closest passages I found:"
 _SPECIAL = re.compile(r"([\\*_~`|<>\[\]#@])")
 _LINE_START = re.compile(r"(?m)^(\s*)([-+]|\d+)(\.?)(?=\s)")
 _SENTENCE_END = re.compile(r"(?:[.!?…]+[\"'”’)\]]*\s+|\n\s*)")
@@ -187,7 +189,7 @@ def _budgets(needs: list[int], total: int) -> list[int]:
     return out
 
 
-def render_passages(passages: Sequence[Passage], footer: str, content: str = "") -> Rendered:
+def render_passages(passages: Sequence[Passage], footer: str, content: str = "", color: int = COLOR) -> Rendered:
     """One embed per passage: citation title (linked when there is a url), quote, footer on the last one."""
     shown = list(passages)[:EMBEDS_MAX]
     footer = clip(footer, FOOTER_MAX)
@@ -198,7 +200,7 @@ def render_passages(passages: Sequence[Passage], footer: str, content: str = "")
     budgets = _budgets(needs, EMBED_TOTAL_MAX - fixed)
     embeds = []
     for p, title, budget in zip(shown, titles, budgets, strict=True):
-        embed: dict = {"type": "rich", "title": title, "description": render_quote(p, budget), "color": COLOR}
+        embed: dict = {"type": "rich", "title": title, "description": render_quote(p, budget), "color": color}
         if p.url and p.url.startswith(("http://", "https://")):
             embed["url"] = p.url
         embeds.append(embed)
@@ -213,12 +215,15 @@ def footer_text(answer: Answer) -> str:
 
 
 def render_answer(answer: Answer, content: str = "") -> Rendered:
-    """The answer's passages as embeds, or a friendly no-answer message when the core abstained."""
-    if not answer.answered or not answer.passages:
+    """The answer's passages as embeds; low confidence in grey under a warning; a friendly no-answer message."""
+    if not answer.passages:
         text = NO_ANSWER
         if answer.message and answer.message.strip():
             text = f"{NO_ANSWER}\n-# {escape(' '.join(answer.message.split()))}"
         return Rendered(content=clip(text, CONTENT_MAX))
+    if answer.confidence == "low":
+        head = f"{LOW_CONFIDENCE}\n{escape(content)}".strip()
+        return render_passages(answer.passages, footer_text(answer) + " · low confidence", head, LOW_COLOR)
     return render_passages(answer.passages, footer_text(answer), escape(content))
 
 

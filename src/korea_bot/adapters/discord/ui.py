@@ -51,8 +51,8 @@ class AnswerButton(
 
 
 def answer_view(recent: RecentAnswers, answer: Answer, private: bool = False) -> discord.ui.View | None:
-    """The buttons under an answer (none for an abstention); the answer is kept in ``recent`` for them."""
-    if not answer.answered or not answer.passages:
+    """The buttons under an answer with passages (any tier); the answer is kept in ``recent`` for them."""
+    if not answer.passages:
         return None
     key = recent.add(Shown(answer, private))
     view = discord.ui.View(timeout=None)
