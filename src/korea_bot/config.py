@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     heartbeat_file: Path = Path("/tmp/korea_bot.heartbeat")
     heartbeat_max_age: float = Field(default=60.0, gt=0)
     feedback_file: Path = Path("docs_index/feedback.jsonl")
+    question_log: str = "docs_index/questions.jsonl"  # every question asked, for `korea-bot report`; `off` disables
+    question_log_days: int = Field(default=90, ge=1, le=3650)  # lines older than this are dropped
     discord_api_url: str | None = None  # REST base override (tests: a local fake Discord)
     discord_gateway_url: str | None = None  # gateway websocket override (tests: a local fake Discord)
     log_level: str = "WARNING"

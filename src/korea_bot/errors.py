@@ -62,6 +62,10 @@ class BadQuestion(KoreaBotError):
     """A question that cannot be searched; str() is a message for the user."""
 
 
+class UnknownCollection(BadQuestion):
+    """A collection name the live index does not have; the message lists the ones it has."""
+
+
 class NotInIndex(KoreaBotError):
     """A source or offset that the live index does not hold."""
 

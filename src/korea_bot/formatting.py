@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
 from .models import BuildReport, Passage
+
+if TYPE_CHECKING:
+    from .usage.report import Gaps
+
+QUOTE_CHARS = 160  # how much of a voted-down quote the report shows
 
 ELLIPSIS = "…"
 AUTHOR_MAX = 60  # a longer author list is shortened in citations
@@ -61,4 +70,53 @@ def report_lines(report: BuildReport) -> list[str]:
         lines.extend(f"  {label}: {name}" for name in names)
     lines.extend(f"  renamed: {old} -> {new}" for old, new in report.renamed)
     lines.extend(f"  skipped: {skip_text(name, reason)}" for name, reason in report.skipped)
+    return lines
+
+
+FRAGMENT_WORDS = 4  # a long sentence is linked by its first and last few words (textStart,textEnd)
+FRAGMENT_WHOLE = 80  # a sentence up to this many characters is linked whole
+
+
+def text_fragment_link(url: str, sentence: str) -> str:
+    """`url#:~:text=…`: a link that opens the page scrolled to the sentence and highlights it.
+
+    The URL Fragment Text Directive (WICG scroll-to-text): the text is percent-encoded, with `-`, `,` and `&`
+    encoded too because they separate the directive's parts; a long sentence is given as `textStart,textEnd`.
+    """
+    words = sentence.split()
+    if len(" ".join(words)) <= FRAGMENT_WHOLE or len(words) <= 2 * FRAGMENT_WORDS:
+        directive = _fragment_text(" ".join(words))
+    else:
+        start, end = " ".join(words[:FRAGMENT_WORDS]), " ".join(words[-FRAGMENT_WORDS:])
+        directive = f"{_fragment_text(start)},{_fragment_text(end)}"
+    base, hash_, fragment = url.partition("#")
+    return f"{base}#{fragment}:~:text={directive}" if hash_ else f"{url}#:~:text={directive}"
+
+
+def _fragment_text(text: str) -> str:
+    """Percent-encode text for a text directive (everything but unreserved characters; `-` included)."""
+    return quote(text, safe="").replace("-", "%2D")
+
+
+def gaps_lines(report: Gaps, quote: Callable[[str, int, int], str | None]) -> list[str]:
+    """The gaps report as lines: counts, most asked, unanswered, low confidence, voted down with their quotes."""
+    lines = [f"{report.questions} questions since {report.since:%Y-%m-%d %H:%M} UTC"]
+    for title, rows in (
+        ("Most asked", report.most_asked),
+        ("No supporting passage (texts to add?)", report.unanswered),
+        ("Only closest passages (may not answer)", report.low_confidence),
+    ):
+        lines.append(f"{title}:")
+        lines.extend(f"  {n}× {q}" for q, n in rows)
+        if not rows:
+            lines.append("  (none)")
+    lines.append("Voted down:")
+    for question, passages in report.voted_down:
+        lines.append(f"  {question}")
+        for source, start, end in passages[:3]:
+            text = quote(source, start, end)
+            shown = " ".join(text.split())[:QUOTE_CHARS] if text else "(no longer in the index)"
+            lines.append(f"    {source}: {shown}")
+    if not report.voted_down:
+        lines.append("  (none)")
     return lines

@@ -117,6 +117,8 @@ class Passage:
     chunk_id: int = -1
     author: str | None = None
     date: str | None = None
+    link: str | None = None  # the source's URL pointing at the highlighted sentence (a text fragment), when it has one
+    collection: str = ""  # the top-level folder of the source ("" for files at the top)
 
     def highlight_text(self) -> str:
         """Return the highlighted sentence."""

@@ -1,236 +1,101 @@
-"""The façade over the pipeline: holds the live index, answers questions, rebuilds and swaps versions safely."""
+"""The façade over the pipeline: answers questions from the live index (ask, search, context, stats, collections)."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+
+import numpy as np
 
 from .config import Settings
-from .embedding import Embedder, make_embedder
-from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexOutdated, KoreaBotError, NotInIndex, user_message
-from .index import LoadedIndex, build_index, current_version, index_params, load_index, read_skipped, stale_reason
+from .embedding import Embedder
+from .errors import NotInIndex, UnknownCollection
+from .index import LoadedIndex, read_skipped
 from .ingest.sources import safe_relative
-from .models import Answer, BuildReport, Chunk, DocumentStats, IndexStats, Passage
-from .progress import ProgressLines, ticking
+from .live import LiveIndex
+from .models import Answer, Chunk, DocumentStats, IndexStats, Passage
 from .search import aliases, rerank
 from .search.aliases import words_of
 from .search.conversation import Conversation, prefer_context
 from .search.question import Query, clean_question
 from .search.retriever import Hit, Retriever, to_passages
+from .usage.questions import QuestionLog
 
-log = logging.getLogger(__name__)
-LOCK_WAIT_SECONDS = 900.0  # how long a process waits for another one's build before giving up
-LOCK_POLL_SECONDS = 2.0  # how often it looks again
-# File-system failures of an update that leave the live version fine to serve: read-only, full, no permission.
-SERVABLE_OS_ERRORS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
-Progress = Callable[[int, int], None]
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
 LOW_CONFIDENCE = "These are the closest passages, but they may not answer the question."
 
 
-class Service:
-    """Answers questions from the live index and rebuilds / reloads it safely."""
+class Service(LiveIndex):
+    """Answers questions from the live index, which it rebuilds and reloads safely (LiveIndex)."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
-        """Keep the settings; the embedder and index are loaded on first use."""
-        self.settings = settings
-        self._embedder = embedder
-        self._index: LoadedIndex | None = None
-        self._tried: str | None = None  # the last published version reload_if_changed tried
-        self._swap = threading.Lock()
-        self._build = threading.Lock()
+        """Keep the settings and the retrieval stages; the embedder and index are loaded on first use."""
+        super().__init__(settings, embedder)
         self.retrieval = settings.retrieval()
-        self.chunking = settings.chunking()
         self.retriever = Retriever(self.retrieval, rerank.load(settings.ranker))
         self.synonyms = aliases.load(settings.synonyms_file)
-
-    @property
-    def embedder(self) -> Embedder:
-        """The embedder, built on first use."""
-        if self._embedder is None:
-            self._embedder = make_embedder(self.settings.model)
-        return self._embedder
-
-    @property
-    def index(self) -> LoadedIndex:
-        """The live index (loaded on first use)."""
-        if self._index is None:
-            self._set(self._load())
-        assert self._index is not None
-        return self._index
-
-    @property
-    def version(self) -> str:
-        """The live index version."""
-        return self.index.version
-
-    def _load(self) -> LoadedIndex:
-        """Load the index from disk and check it matches the configured model."""
-        loaded = load_index(self.settings.index_dir)
-        self._check_model(loaded)
-        return loaded
-
-    def _check_model(self, loaded: LoadedIndex) -> None:
-        """Refuse an index built with another model or dimension."""
-        emb = self.embedder
-        if loaded.manifest.get("model") != emb.name or loaded.manifest.get("dim") != emb.dim:
-            raise IndexMismatch(
-                f"the index in {self.settings.index_dir} was built with model {loaded.manifest.get('model')!r} "
-                f"(dimension {loaded.manifest.get('dim')}), but the configured model is {emb.name!r} "
-                f"(dimension {emb.dim}): run `korea-bot index --full` to rebuild it"
-            )
-
-    def _set(self, loaded: LoadedIndex) -> None:
-        """Swap in a new live index; questions in flight keep their own reference to the old one."""
-        with self._swap:
-            self._index = loaded
-
-    def is_stale(self) -> bool:
-        """True when the index is missing or the sources or settings differ from what it was built from."""
-        if current_version(self.settings.index_dir) is None:
-            return True
-        try:
-            manifest = self.index.manifest
-        except (IndexMismatch, IndexOutdated):
-            return True
-        params, skipped = index_params(self.embedder, self.chunking), read_skipped(self.settings.index_dir)
-        return bool(stale_reason(self.settings.sources_dir, manifest, params, skipped, self.settings.max_file_bytes))
-
-    def ensure_index(
-        self, progress: Progress | None = None, warn: Callable[[str], None] | None = None
-    ) -> BuildReport | None:
-        """Build or update the index when it is missing or stale, then load it; None if it was current.
-
-        When the update fails (a read-only index folder, no readable source, a full disk) but a version exists, that
-        version keeps serving and `warn` (default: a logged warning) says so in one line.
-        """
-        try:
-            return self._update(progress)
-        except (KoreaBotError, OSError) as exc:
-            message = user_message(exc)
-            if message is None or (isinstance(exc, OSError) and exc.errno not in SERVABLE_OS_ERRORS):
-                raise
-            if not self._servable():
-                raise exc from None
-            (warn or log.warning)(f"cannot update the index ({message}); answering from version {self.version}")
-            return None
-
-    def _servable(self) -> bool:
-        """True when a version on disk can be served (loaded now if it was not yet)."""
-        try:
-            return self.index is not None
-        except KoreaBotError:
-            return False
-
-    def _update(self, progress: Progress | None) -> BuildReport | None:
-        """ensure_index without the fallback: build when stale, waiting for another process's build."""
-        if not self.is_stale() and self._index is not None:
-            return None
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                return self.reindex(progress=progress)
-            except BuildLocked as exc:
-                if time.monotonic() > deadline:
-                    raise
-                log.warning("%s; waiting for it before serving", exc)
-                time.sleep(LOCK_POLL_SECONDS)
-                self.reload_if_changed()
-                if not self.is_stale():
-                    return None
-
-    def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:
-        """Rebuild incrementally (or fully), then swap the new version in; progress is logged unless given."""
-        with self._build, self._progress(progress) as report_progress:
-            report_progress(0, 0)  # a build starts: sources are read and cut before anything is embedded
-            report = build_index(
-                self.settings.sources_dir,
-                self.settings.index_dir,
-                self.embedder,
-                self.chunking,
-                full=full,
-                batch_size=self.settings.batch_size,
-                progress=report_progress,
-                max_file_bytes=self.settings.max_file_bytes,
-            )
-            if self._index is None or self._index.version != report.version:
-                self._set(self._load())
-        return report
-
-    @contextlib.contextmanager
-    def _progress(self, progress: Progress | None) -> Iterator[Progress]:
-        """The caller's progress callback, or lines logged at INFO every few seconds (container logs)."""
-        if progress is not None:
-            yield progress
-            return
-        with ticking(ProgressLines(log.info)) as lines:
-            yield lines
-
-    def reload_if_changed(self) -> bool:
-        """Pick up a version published by another process; keep serving the old one if it is unusable."""
-        try:
-            live = current_version(self.settings.index_dir)
-        except IndexCorrupt as exc:
-            log.error("cannot read the live index version, still serving the previous one: %s", exc)
-            return False
-        if live is None or live == self._tried or (self._index is not None and self._index.version == live):
-            return False
-        self._tried = live  # try each published version once, not on every poll
-        try:
-            loaded = self._load()
-        except Exception as exc:
-            log.error("new index version %s not loaded, still serving the previous one: %s", live, exc)
-            return False
-        if self._index is not None and loaded.version == self._index.version:
-            log.error("new index version %s not loaded, still serving %s: %s", live, loaded.version, loaded.notes)
-            return False
-        self._set(loaded)
-        log.info("now serving index version %s", loaded.version)
-        return True
+        self.questions = QuestionLog.from_setting(settings.question_log, settings.question_log_days)
 
     def _ranked(
-        self, question: str, limit: int, context: Conversation | None = None
+        self, text: str, limit: int, context: Conversation | None = None, collection: str | None = None
     ) -> tuple[LoadedIndex, Query, list[Hit]]:
-        """Clean, embed and rank a question (one index version for the whole call); with a conversation, also read
-        it in context and keep the better-supported reading (the query's text is what was searched)."""
-        text = clean_question(question, self.settings.max_question_chars)
+        """Embed and rank a cleaned question (one index version for the whole call), in one collection when given;
+        with a conversation, also read it in context and keep the better-supported reading (the query's text is
+        what was searched)."""
         index = self.index
-        query = self.query(text)
+        rows = self._collection_rows(index, collection)
+        query = self.query(text, rows)
         hits = self.retriever.rank(index, query, limit=limit)
         if context is None or not context.turns or context.expired():
             return index, query, hits
-        in_context = self.query(context.context_text(text))
+        in_context = self.query(context.context_text(text), rows)
         context_hits = self.retriever.rank(index, in_context, limit=limit)
         if prefer_context(text, _top(hits), _top(context_hits)):
             return index, in_context, context_hits
         return index, query, hits
 
-    def query(self, text: str) -> Query:
+    def query(self, text: str, rows: np.ndarray | None = None) -> Query:
         """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded."""
         expansion = self.synonyms.expand(text)
         if expansion.rewritten == " ".join(words_of(text)):
-            return Query(text=text, vector=self.embedder.embed([text])[0], expansion=expansion)
+            return Query(text=text, vector=self.embedder.embed([text])[0], expansion=expansion, rows=rows)
         vectors = self.embedder.embed([text, expansion.rewritten])
-        return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion)
+        return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion, rows=rows)
+
+    def collections(self) -> list[str]:
+        """The collections of the live index (top-level folders of the sources; "" for files at the top)."""
+        return list(self.index.collections())
+
+    @staticmethod
+    def _collection_rows(index: LoadedIndex, collection: str | None) -> np.ndarray | None:
+        """The rows of a named collection (None: search everything); an unknown name lists the known ones."""
+        if not collection:
+            return None
+        found = index.collections().get(collection.strip().strip("/"))
+        if found is None:
+            names = ", ".join(n for n in index.collections() if n) or "none (all sources are at the top level)"
+            raise UnknownCollection(f"there is no collection {collection!r}; the collections are: {names}")
+        return found
 
     def ask(
-        self, question: str, top_k: int | None = None, offset: int = 0, context: Conversation | None = None
+        self,
+        question: str,
+        top_k: int | None = None,
+        offset: int = 0,
+        context: Conversation | None = None,
+        collection: str | None = None,
     ) -> Answer:
         """Answer one question with up to top_k verbatim passages (after `offset` better ones), in its reply tier;
-        with a conversation, a follow-up is read in its light."""
+        with a conversation, a follow-up is read in its light; with a collection, only its sources are quoted."""
         started = time.perf_counter()
         k = top_k or self.settings.top_k
-        index, query, hits = self._ranked(question, offset + k, context)
+        text = clean_question(question, self.settings.max_question_chars)
+        index, query, hits = self._ranked(text, offset + k, context, collection)
         confidence = self.retriever.confidence(index, hits)
         chosen = self.retriever.worth_showing(index, hits)[offset : offset + k] if confidence != "none" else []
         passages = to_passages(index, chosen, query, offset + 1, self.retriever.learned_for(index))
         took = (time.perf_counter() - started) * 1000
         return Answer(
-            question=clean_question(question, self.settings.max_question_chars),
+            question=text,
             answered=confidence == "high",
             passages=tuple(passages),
             index_version=index.version,
@@ -242,7 +107,7 @@ class Service:
 
     def search(self, question: str, k: int = 10) -> tuple[bool, list[tuple[str, Chunk, float]]]:
         """Whether the question is supported, and the top k (source, chunk, score) regardless (for eval)."""
-        index, _query, hits = self._ranked(question, k)
+        index, _query, hits = self._ranked(clean_question(question, self.settings.max_question_chars), k)
         return self.retriever.confidence(index, hits) == "high", [
             (index.chunks[h.row].source, index.chunks[h.row], h.score) for h in hits[:k]
         ]
@@ -263,6 +128,11 @@ class Service:
             passages=len(index.chunks),
             skipped=tuple((src, str(entry["reason"])) for src, entry in sorted(skipped.items()) if src not in files),
         )
+
+    def quote(self, source: str, start: int, end: int) -> str | None:
+        """The text of [start, end) of an indexed source (None when the live index no longer has it)."""
+        doc = self.index.documents.get(source)
+        return doc.text[start:end] if doc is not None and 0 <= start < end <= len(doc.text) else None
 
     def context(self, source: str, start: int, end: int) -> Passage:
         """The whole paragraph around [start, end) of a source, verbatim, with that range highlighted."""

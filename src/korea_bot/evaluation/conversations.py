@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import EvalError
 from ..models import Answer
-from ..search.conversation import Conversation, Turn
+from ..search.conversation import Conversation
 from .formats import _read_jsonl, same_file
 
 Ask = Callable[..., Answer]  # Service.ask(question, top_k=..., context=...)
@@ -83,14 +83,7 @@ def evaluate_conversations(conversations: list[list[Step]], ask: Ask) -> dict:
                 read_as_followup += with_context.followup and kind == "followup"
             if kind == "followup":
                 tally("followup_without_context", _hit(ask(step.question, top_k=1), step))
-            conversation.add(
-                Turn(
-                    question=with_context.question,
-                    searched=with_context.searched or with_context.question,
-                    sources=tuple(p.source for p in with_context.passages),
-                    rows=tuple(p.chunk_id for p in with_context.passages),
-                )
-            )
+            conversation.add_answer(with_context)
     out = {name: {"n": len(v), "hit@1": sum(v) / len(v)} for name, v in sorted(tallies.items()) if v}
     for kind in ("followup", "new_topic"):
         mine, alone = out.get(f"{kind}_with_context"), out.get(f"{kind}_standalone")

@@ -77,14 +77,30 @@ class DenseIndex(SearchIndex):
             index.hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, rows) for one normalised query vector; rows of -1 (fewer than k found) are dropped."""
-        k = min(k, self.faiss.ntotal)
+    def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, rows) for one normalised query vector, among `rows` only when given (a collection)."""
+        k = min(k, self.faiss.ntotal if rows is None else len(rows))
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores, ids = self.faiss.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        vector = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if rows is None:
+            scores, ids = self.faiss.search(vector, k)
+        else:
+            scores, ids = self.faiss.search(vector, k, params=self._only(rows))
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep].astype(np.int64)
+
+    def _only(self, rows: np.ndarray):  # type: ignore[no-untyped-def]
+        """FAISS search parameters that restrict a search to the given rows (keeping HNSW's efSearch)."""
+        import faiss
+
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+        if getattr(self.faiss, "hnsw", None) is not None:
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=HNSW_EF_SEARCH)
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        params.selector_ref = selector  # FAISS keeps a raw pointer: the selector must live as long as the parameters
+        return params
 
     def count(self) -> int:
         """How many vectors the index holds."""

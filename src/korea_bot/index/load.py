@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexCorrupt, IndexMissing, IndexOutdated
+from ..ingest.sources import collection_of
 from ..jsonl import BadLine, read_jsonl
 from ..models import Chunk, Document
 from . import layout
@@ -45,6 +46,15 @@ class LoadedIndex:
         """The float32 sentence vectors of the given passages, flat, and where each passage's run begins."""
         flat, offsets = layout.sentence_rows(self.sentence_start, rows)
         return np.asarray(self.sentence_vectors[flat], dtype=np.float32), offsets
+
+    def collections(self) -> dict[str, np.ndarray]:
+        """The passage rows of each collection (top-level folder of the sources), computed once."""
+        memo = self.derived.get("collections")
+        if memo is None:
+            names = np.asarray([collection_of(c.source) for c in self.chunks])
+            memo = {name: np.flatnonzero(names == name).astype(np.int64) for name in sorted(set(names.tolist()))}
+            self.derived["collections"] = memo
+        return memo
 
     def rows_by_source(self) -> dict[str, list[int]]:
         """Row numbers of each source's passages."""

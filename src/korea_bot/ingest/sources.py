@@ -26,6 +26,12 @@ class Scan:
     rejected: dict[str, str] = field(default_factory=dict)
 
 
+def collection_of(source: str) -> str:
+    """The collection a source belongs to: its top-level folder under the sources folder ("" for files at the top)."""
+    head, sep, _rest = source.partition("/")
+    return head if sep else ""
+
+
 def safe_relative(name: str) -> str:
     """Validate a source name relative to the sources folder; raise SourceError if it could escape it."""
     if not name or "\x00" in name or "\\" in name:

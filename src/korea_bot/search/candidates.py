@@ -28,9 +28,9 @@ def gather(index: LoadedIndex, query: Query, k: int) -> Candidates:
     Either retriever alone misses answers the other finds (dense misses rare names and numbers, BM25 misses
     paraphrases), so both lists are scored together instead of trusting one ranking.
     """
-    dense_rows = [index.dense.search(vector, k)[1] for vector in query.vectors]
-    keyword = index.keyword.scores(query.keywords)
-    plain = keyword if query.keywords == query.text else index.keyword.scores(query.text)
+    dense_rows = [index.dense.search(vector, k, query.rows)[1] for vector in query.vectors]
+    keyword = _only(index.keyword.scores(query.keywords), query.rows)
+    plain = keyword if query.keywords == query.text else _only(index.keyword.scores(query.text), query.rows)
     _kw_scores, kw_rows = top_positive(keyword, k)
     rows = np.unique(np.concatenate([*dense_rows, kw_rows]).astype(np.int64))
     empty = np.zeros(len(rows), np.float32)
@@ -41,3 +41,12 @@ def gather(index: LoadedIndex, query: Query, k: int) -> Candidates:
         by_dense=np.isin(rows, np.concatenate(dense_rows)),
         by_keyword=np.isin(rows, kw_rows),
     )
+
+
+def _only(scores: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """Keyword scores with every passage outside `rows` zeroed (so it is never a candidate)."""
+    if rows is None or not scores.size:
+        return scores
+    kept = np.zeros_like(scores)
+    kept[rows] = scores[rows]
+    return kept

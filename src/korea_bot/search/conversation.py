@@ -6,6 +6,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from ..models import Answer
 from .aliases import words_of
 from .terms import content_terms
 
@@ -41,6 +42,17 @@ class Conversation:
         """Remember a turn (keeping the last MAX_TURNS)."""
         self.turns = [*self.turns, turn][-MAX_TURNS:]
         self.updated = time.monotonic() if now is None else now
+
+    def add_answer(self, answer: Answer) -> None:
+        """Remember an answered question: as asked, as searched, and the passages it quoted."""
+        self.add(
+            Turn(
+                question=answer.question,
+                searched=answer.searched or answer.question,
+                sources=tuple(p.source for p in answer.passages),
+                rows=tuple(p.chunk_id for p in answer.passages),
+            )
+        )
 
     def expired(self, now: float | None = None) -> bool:
         """True when nothing was asked for TTL_SECONDS."""

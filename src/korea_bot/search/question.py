@@ -23,6 +23,7 @@ class Query:
     vector: np.ndarray  # the question's own vector
     rewritten_vector: np.ndarray | None = None  # the vector of the alias-rewritten question, when it differs
     expansion: Expansion | None = None
+    rows: np.ndarray | None = None  # search only these passage rows (a collection), or all when None
 
     @property
     def vectors(self) -> np.ndarray:

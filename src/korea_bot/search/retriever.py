@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..config import RetrievalSettings
+from ..formatting import text_fragment_link
 from ..index import LoadedIndex
+from ..ingest.sources import collection_of
 from ..models import Passage
 from .candidates import gather
 from .collapse import Hit, collapse
@@ -13,6 +15,11 @@ from .highlight import highlight
 from .question import Query
 from .rerank import LearnedStage
 from .scoring import Scored, closest_sentence, fuse
+
+# A passage whose closest sentence is this similar to the question is shown (as "may not answer") even when the
+# learned stage finds no support: its model was trained on corpora of hundreds of passages and can be too strict on
+# an admin's tiny corpus or a generic question ("what does the text say about the lighthouse?").
+SAFETY_COSINE = 0.35
 
 
 class Retriever:
@@ -61,9 +68,13 @@ class Retriever:
         learned = self.learned_for(index)
         if learned is None:
             return "high" if self.supported(hits) else "none"
-        if not hits or hits[0].score < learned.shown:
+        if not hits:
             return "none"
-        return "high" if hits[0].score >= learned.confident else "low"
+        if hits[0].score >= learned.confident:
+            return "high"
+        if hits[0].score >= learned.shown or hits[0].dense >= SAFETY_COSINE:
+            return "low"
+        return "none"
 
     def worth_showing(self, index: LoadedIndex, hits: Sequence[Hit]) -> list[Hit]:
         """The hits that earn their place: with the learned stage, those not far below the best (a relative cut)."""
@@ -71,7 +82,7 @@ class Retriever:
         if learned is None or not hits:
             return list(hits)
         floor = max(learned.shown, learned.relative * hits[0].score)
-        return [h for h in hits if h.score >= floor]
+        return [h for i, h in enumerate(hits) if h.score >= floor or i == 0]
 
     def supported(self, hits: Sequence[Hit]) -> bool:
         """Whether one of the best few hits has a sentence similar enough to the question to quote at all.
@@ -91,6 +102,8 @@ def to_passages(
         c = index.chunks[hit.row]
         doc = index.documents.get(c.source)
         chosen = learned.highlight(index, query, hit.row) if learned is not None else None
+        span = chosen or highlight(index, hit.row, query.vector, query.text)
+        url = doc.url if doc else None
         out.append(
             Passage(
                 rank=first_rank + offset,
@@ -100,13 +113,22 @@ def to_passages(
                 paragraph=c.paragraph,
                 start=c.start,
                 end=c.end,
-                highlight=chosen or highlight(index, hit.row, query.vector, query.text),
+                highlight=span,
                 score=round(hit.score, 4),
                 text=c.text,
                 page=c.page,
                 chunk_id=hit.row,
                 author=doc.author if doc else None,
                 date=doc.date if doc else None,
+                link=_link(url, c.text[span[0] - c.start : span[1] - c.start]),
+                collection=collection_of(c.source),
             )
         )
     return out
+
+
+def _link(url: str | None, sentence: str) -> str | None:
+    """A link to the sentence in the original web page (None when the source has no http(s) URL)."""
+    if not url or not url.startswith(("http://", "https://")):
+        return None
+    return text_fragment_link(url, sentence)

@@ -39,8 +39,8 @@ def answer(*passages: Passage, answered: bool = True, message: str = "") -> Answ
 def test_json_object_has_every_contract_field() -> None:
     """The JSON object carries the contract's fields with their meaning; one line of JSON."""
     obj = to_dict(answer(passage(page=3)))
-    assert set(obj) == {"question", "answered", "confidence", "index_version", "took_ms", "passages"}
-    assert obj["confidence"] == "high"
+    assert set(obj) == {"question", "answered", "confidence", "followup", "index_version", "took_ms", "passages"}
+    assert obj["confidence"] == "high" and obj["followup"] is False
     p = obj["passages"][0]
     assert set(p) == {
         "rank",
@@ -54,11 +54,13 @@ def test_json_object_has_every_contract_field() -> None:
         "highlight",
         "score",
         "text",
-        "author",  # added by issue 11 (the contract allows new fields; the others keep their meaning)
+        "author",  # added later (the contract allows new fields; the others keep their meaning)
         "date",
+        "link",
+        "collection",
     }
     assert p["highlight"] == [128, 100 + len(TEXT)] and p["page"] == 3 and p["text"] == TEXT
-    assert p["author"] is None and p["date"] is None
+    assert p["author"] is None and p["date"] is None and p["link"] is None and p["collection"] == ""
     dated = to_dict(answer(passage(author="A. Writer", date="2019-11-29")))["passages"][0]
     assert (dated["author"], dated["date"]) == ("A. Writer", "2019-11-29")
     line = to_json(answer(passage()))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config import Settings
-from ...errors import BadQuestion
+from ...errors import BadQuestion, KoreaBotError
 from ...formatting import report_lines, skip_text, summary
 from ...models import BuildReport
 from ...progress import LONG_BUILD, ProgressLines, announce, ticking
@@ -119,7 +121,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     failures = 0
     for question in _questions(args):
         try:
-            answer = service.ask(question, top_k=settings.top_k)
+            answer = service.ask(question, top_k=settings.top_k, collection=args.collection)
+            service.questions.record(answer, getpass.getuser(), where="cli")
         except BadQuestion as exc:
             failures += 1
             if settings.output_json:
@@ -158,4 +161,28 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     metrics = evaluate(evalset, service.search, doc_ids, indexed=set(service.index.documents))
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the gaps report from the question log and the votes."""
+    from ...formatting import gaps_lines
+    from ...usage.report import gaps, parse_since
+
+    service = Service(settings)
+    if service.questions.path is None:
+        return fail("the question log is off (KOREA_BOT_QUESTION_LOG=off): nothing to report", 1)
+    report = gaps(service.questions, settings.feedback_file, parse_since(args.since))
+    if settings.output_json:
+        print(json.dumps(dataclasses.asdict(report), default=str, ensure_ascii=False))
+        return 0
+
+    def quote(source: str, start: int, end: int) -> str | None:
+        """The quoted text from the live index (None when there is no index or it lacks the source)."""
+        try:
+            return service.quote(source, start, end)
+        except KoreaBotError:
+            return None
+
+    print("\n".join(gaps_lines(report, quote)))
     return 0

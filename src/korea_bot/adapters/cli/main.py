@@ -91,9 +91,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "sync":
             return run.sync_commands(settings)
         return run.run_bot(settings, sync=args.sync)
-    from .commands import cmd_ask, cmd_eval, cmd_index
+    from .chat import cmd_chat
+    from .commands import cmd_ask, cmd_eval, cmd_index, cmd_report
 
-    return {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}[args.command](args, settings)
+    commands = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "chat": cmd_chat, "report": cmd_report}
+    return commands[args.command](args, settings)
 
 
 def entry() -> None:

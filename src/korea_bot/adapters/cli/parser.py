@@ -35,6 +35,19 @@ COMMANDS = {
         "Measure retrieval on a question file (formats: docs/EVALUATION.md): hit@1/3/5, MRR@10, nDCG@10, "
         "abstention and quote length. A file with a corpus beside it (SQuAD, BEIR) is indexed first.",
     ),
+    "chat": (
+        "a conversation: follow-up questions read with the ones before",
+        'Answer questions typed one per line, reading each follow-up ("and japan?", "why?") with the questions '
+        "before it when that finds better support. /new starts a new conversation, /quit or Ctrl-D ends. With "
+        '--json, each input line is {"question": ..., "collection": ...} (or a plain line) and each answer '
+        "one JSON object.",
+    ),
+    "report": (
+        "what is asked, unanswered and voted down",
+        "The gaps report from the question log (KOREA_BOT_QUESTION_LOG) and the votes (KOREA_BOT_FEEDBACK_FILE): "
+        "the most asked questions, those with no supporting passage or only closest passages, and the answers "
+        "voted down with their quotes: which texts to add.",
+    ),
     "run": (
         "run the Discord bot",
         "Bring the index up to date, then connect to Discord and answer /ask, mentions and the answer buttons until "
@@ -98,7 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--questions", help="file with one question per line, or - for standard input (after QUESTION, if given)"
     )
+    p.add_argument("--collection", help="answer from this collection only (a top-level folder of the sources)")
     p.add_argument("question", nargs="*", help="the question")
+    p = command("chat")
+    _common(p)
+    p.add_argument("--top-k", type=int, help="passages per answer, 1-10 (KOREA_BOT_TOP_K)")
+    p.add_argument("--json", action="store_true", default=None, help="JSON lines in and out (KOREA_BOT_JSON)")
+    p.add_argument("--collection", help="answer from this collection only")
+    p = command("report")
+    _common(p)
+    p.add_argument("--since", default="7d", help="how far back: 24h, 7d, 2w (default 7d)")
+    p.add_argument("--json", action="store_true", default=None, help="print the report as JSON")
     p = command("eval")
     _common(p)
     p.add_argument("file", type=Path, help="questions (.jsonl): seed, NQ, SQuAD, BEIR queries or bot feedback")

@@ -17,6 +17,7 @@ def to_dict(answer: Answer) -> dict:
         "question": answer.question,
         "answered": answer.answered,
         "confidence": answer.confidence,
+        "followup": answer.followup,
         "index_version": answer.index_version,
         "took_ms": answer.took_ms,
         "passages": [
@@ -34,6 +35,8 @@ def to_dict(answer: Answer) -> dict:
                 "text": p.text,
                 "author": p.author,
                 "date": p.date,
+                "link": p.link,
+                "collection": p.collection,
             }
             for p in answer.passages
         ],
@@ -61,8 +64,8 @@ def to_text(answer: Answer, color: bool = False, width: int = 100) -> str:
         lines.extend([f"Closest passages — may not answer. {answer.message}".rstrip(), ""])
     for p in answer.passages:
         lines.append(f"[{p.rank}] {citation(p)}  ({p.source}, score {p.score:.2f})")
-        if p.url:
-            lines.append(f"    {p.url}")
+        if p.link or p.url:
+            lines.append(f"    {p.link or p.url}")
         body = _marked(p, BOLD, RESET) if color else _marked(p, "**", "**")
         for para in body.split("\n"):
             lines.extend(textwrap.wrap(para, width=width, initial_indent="    ", subsequent_indent="    ") or [""])

@@ -201,7 +201,9 @@ def render_passages(passages: Sequence[Passage], footer: str, content: str = "",
     embeds = []
     for p, title, budget in zip(shown, titles, budgets, strict=True):
         embed: dict = {"type": "rich", "title": title, "description": render_quote(p, budget), "color": color}
-        if p.url and p.url.startswith(("http://", "https://")):
+        if p.link:
+            embed["url"] = p.link  # opens the original page at the quoted sentence
+        elif p.url and p.url.startswith(("http://", "https://")):
             embed["url"] = p.url
         embeds.append(embed)
     if embeds and footer:
