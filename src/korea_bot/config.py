@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -141,9 +142,9 @@ class Settings(BaseSettings):
         outside = sorted({i for i in ids if not 0 <= i < count})
         if outside:
             raise ValueError(f"shard {outside[0]} is outside 0..{count - 1} (KOREA_BOT_SHARD_COUNT={count})")
-        if len(set(ids)) < len(ids):
-            twice = min(i for i in ids if ids.count(i) > 1)
-            raise ValueError(f"shard {twice} is listed twice")
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise ValueError(f"shard {twice[0]} is listed twice")
         return sorted(ids)
 
     @field_validator("log_level")

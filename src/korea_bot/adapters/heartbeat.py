@@ -84,7 +84,7 @@ def describe_shards(report: dict[str, Any], now: float | None = None) -> str:
 
 
 def check(path: Path, max_age: float) -> tuple[bool, str]:
-    """(healthy, one-line message): healthy when the heartbeat file exists and is at most ``max_age`` old."""
+    """(healthy, one-line message): healthy when the file exists and is at most ``max_age`` old; lists any shards."""
     seconds = age(path)
     if seconds is None:
         return False, f"unhealthy: no heartbeat file at {path} (is the bot running?)"
