@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
 MAX_FILE_MB = 10.0  # a bigger source file is skipped: ~50,000 passages, an hour or more to embed on 2 cores
+MAX_SHARDS = 65536  # a sanity bound on one range in KOREA_BOT_SHARD_IDS (Discord bots use at most a few thousand)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +69,8 @@ class Settings(BaseSettings):
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    shard_count: int | Literal["auto"] | None = None  # total Discord shards; set = AutoShardedClient (docs/SCALING.md)
+    shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)  # this process's shards (empty: all)
     cooldown_seconds: float = Field(default=10.0, ge=0.0)
     cooldown_rate: int = Field(default=3, ge=1)
     heartbeat_file: Path = Path("/tmp/korea_bot.heartbeat")
@@ -91,6 +96,61 @@ class Settings(BaseSettings):
             return [value]
         return value
 
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _count(cls, value: object) -> object:
+        """A whole number of shards, at least 1, or `auto` (Discord's recommendation); empty means unsharded."""
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in ("", "auto"):
+                return text or None
+            if not text.isdigit():
+                raise ValueError(f"must be a whole number of shards or `auto`, not {value!r}")
+            value = int(text)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"must be at least 1 (got {value})")
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        """Accept "0,1", "4-7" (a range) and mixes of both, as well as a JSON list."""
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a JSON list of shard ids") from None
+        ids: list[int] = []
+        for part in value.replace(" ", ",").split(","):
+            first, dash, last = part.partition("-")
+            if not part:
+                continue
+            if not (first.isdigit() and (not dash or last.isdigit())) or int(last or first) < int(first):
+                raise ValueError(f"{part!r} is not a shard id or a range like 0-3")
+            if int(last or first) - int(first) >= MAX_SHARDS:
+                raise ValueError(f"{part!r} spans more than {MAX_SHARDS} shards")
+            ids.extend(range(int(first), int(last or first) + 1))
+        return ids
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_fit(cls, ids: list[int], info: ValidationInfo) -> list[int]:
+        """Shard ids need a fixed shard count and must each be one of 0..count-1, once."""
+        if not ids:
+            return ids
+        count = info.data.get("shard_count")
+        if not isinstance(count, int):
+            raise ValueError("needs a fixed KOREA_BOT_SHARD_COUNT (the total number of shards, not `auto`)")
+        outside = sorted({i for i in ids if not 0 <= i < count})
+        if outside:
+            raise ValueError(f"shard {outside[0]} is outside 0..{count - 1} (KOREA_BOT_SHARD_COUNT={count})")
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise ValueError(f"shard {twice[0]} is listed twice")
+        return sorted(ids)
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -99,6 +159,11 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def sharded(self) -> bool:
+        """True when the bot connects as shards (KOREA_BOT_SHARD_COUNT is set)."""
+        return self.shard_count is not None
 
     def chunking(self) -> ChunkSettings:
         """How passages are cut under these settings."""

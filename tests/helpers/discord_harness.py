@@ -13,8 +13,9 @@ from typing import Any
 import discord
 import yarl
 
-from helpers.fake_discord import APP_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Recorded, message
+from helpers.fake_discord import APP_ID, CHANNEL_ID, FakeDiscord, Recorded, message
 from korea_bot.adapters.discord.bot import KoreaBot
+from korea_bot.adapters.discord.shards import make_bot
 from korea_bot.config import Settings, load_settings
 from korea_bot.embedding import HashEmbedder
 from korea_bot.service import Service
@@ -115,10 +116,10 @@ async def running_bot(
     fake = fake or FakeDiscord(TOKEN)
     await fake.start()
     with pointed_at(fake):
-        bot = KoreaBot(settings, service, sync=sync, guild_ready_timeout=0.05)
+        bot = make_bot(settings, service, sync=sync, guild_ready_timeout=0.05)  # sharded when settings say so
         task = asyncio.create_task(bot.start(TOKEN))
         try:
-            await fake.wait_for(lambda: bot.get_guild(GUILD_ID) is not None or task.done())
+            await fake.wait_for(lambda: bot.is_ready() or task.done(), timeout=30)  # every shard has its guilds
             if task.done():
                 task.result()
             yield Running(fake, bot, service, settings, task)

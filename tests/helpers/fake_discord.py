@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from helpers.fake_discord_payloads import (
     ADMIN_ROLE_ID,
@@ -21,12 +18,14 @@ from helpers.fake_discord_payloads import (
     DM_CHANNEL_ID,
     GUILD_ID,
     _json,
-    guild,
+    channel_of,
+    guild_on_shard,
     member,
     message,
     snowflake,
     user,
 )
+from helpers.fake_gateway import FakeGateway, Session
 
 
 @dataclass
@@ -42,27 +41,29 @@ class Recorded:
     status: int = 0
 
 
-class FakeDiscord:
+class FakeDiscord(FakeGateway):
     """An aiohttp app speaking enough of Discord's gateway and REST API for the bot; tests drive it."""
 
-    def __init__(self, token: str = "fake-token-SECRET-123", close_on_identify: int | None = None) -> None:
-        """Accept ``token``; optionally close every IDENTIFY with a gateway close code (e.g. 4014)."""
-        self.token = token
-        self.close_on_identify = close_on_identify
+    def __init__(
+        self,
+        token: str = "fake-token-SECRET-123",
+        close_on_identify: int | None = None,
+        *,
+        shards: int = 1,
+        guilds: list[int] | None = None,
+    ) -> None:
+        """Accept ``token``; optionally close every IDENTIFY with a gateway close code (e.g. 4014).
+
+        ``shards`` is the shard count /gateway/bot recommends; ``guilds`` the guild ids the bot is in (each
+        guild's events go to the shard ``(guild_id >> 22) % count`` the bot identified with).
+        """
+        super().__init__(token, close_on_identify, shards, guilds)
         self.requests: list[Recorded] = []
-        self.gateway_ops: list[dict] = []
-        self.closes: list[int | None] = []
-        self.connections: list[str] = []
-        self.ws: web.WebSocketResponse | None = None
-        self.sessions: dict[str, int] = {}
-        self.seq = 0
         self.interactions: dict[str, dict] = {}
         self.rate_limits: list[list[Any]] = []
         self.server_errors: list[list[Any]] = []
         self.token_ttl = 15 * 60.0
-        self.changed = asyncio.Event()
         self.runner: web.AppRunner | None = None
-        self.port = 0
 
     @property
     def api_base(self) -> str:
@@ -88,28 +89,13 @@ class FakeDiscord:
 
     async def stop(self) -> None:
         """Close sockets and stop listening."""
-        if self.ws is not None and not self.ws.closed:
-            await self.ws.close()
+        for ws in self.sockets:
+            if not ws.closed:
+                await ws.close()
         if self.runner is not None:
             await self.runner.cleanup()
 
-    # ---- waiting helpers -------------------------------------------------------------------------
-
-    def _bump(self) -> None:
-        """Wake everyone waiting for a new request or gateway op."""
-        self.changed.set()
-        self.changed = asyncio.Event()
-
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
-        """Wait until ``predicate()`` returns something truthy (re-checked on every request/op)."""
-        deadline = time.monotonic() + timeout
-        while not (result := predicate()):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("fake discord: condition not met in time")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), min(left, 0.2))
-        return result
+    # ---- REST requests seen -----------------------------------------------------------------------
 
     def find(self, method: str, pattern: str) -> list[Recorded]:
         """Requests whose method matches and whose path matches the regex ``pattern``."""
@@ -128,84 +114,6 @@ class FakeDiscord:
     def fail_route(self, method: str, pattern: str, status: int = 500, times: int = 1) -> None:
         """Answer the next ``times`` matching requests with an error status (500, 503, 403…)."""
         self.server_errors.append([method, re.compile(pattern), status, times])
-
-    # ---- gateway ---------------------------------------------------------------------------------
-
-    async def _send(self, ws: web.WebSocketResponse, op: int, d: Any, t: str | None = None) -> None:
-        """Send one gateway payload (dispatches get the next sequence number)."""
-        payload: dict = {"op": op, "d": d, "s": None, "t": t}
-        if op == 0:
-            self.seq += 1
-            payload["s"] = self.seq
-        await ws.send_str(json.dumps(payload))
-
-    async def dispatch(self, event: str, data: dict) -> None:
-        """Send a dispatch event on the current gateway connection."""
-        await self.wait_for(lambda: self.ws is not None and not self.ws.closed and self.sessions)
-        assert self.ws is not None
-        await self._send(self.ws, 0, data, event)
-
-    async def drop(self, code: int = 4000) -> None:
-        """Close the current gateway socket abnormally (the bot should RESUME)."""
-        assert self.ws is not None
-        await self.ws.close(code=code, message=b"fake drop")
-
-    def ops(self, op: int) -> list[dict]:
-        """Gateway payloads with opcode ``op`` received from the bot."""
-        return [m for m in self.gateway_ops if m.get("op") == op]
-
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        """One gateway connection: HELLO, then IDENTIFY/RESUME/heartbeats."""
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.connections.append(request.path)
-        self.ws = ws
-        await self._send(ws, 10, {"heartbeat_interval": 41250})
-        while True:
-            msg = await ws.receive()
-            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                self.closes.append(msg.data if msg.type is WSMsgType.CLOSE else ws.close_code)
-                break
-            data = json.loads(msg.data)
-            self.gateway_ops.append(data)
-            self._bump()
-            op = data.get("op")
-            if op == 1:
-                await self._send(ws, 11, None)
-            elif op == 2:
-                await self._identify(ws, data["d"])
-            elif op == 6:
-                d = data["d"]
-                if d.get("token") != self.token or d.get("session_id") not in self.sessions:
-                    await self._send(ws, 9, False)
-                else:
-                    await self._send(ws, 0, {}, "RESUMED")
-        await ws.close()
-        self._bump()
-        return ws
-
-    async def _identify(self, ws: web.WebSocketResponse, d: dict) -> None:
-        """Answer IDENTIFY with READY + GUILD_CREATE, or close with an error code."""
-        if d.get("token") != self.token:
-            await ws.close(code=4004, message=b"Authentication failed.")
-            return
-        if self.close_on_identify:
-            await ws.close(code=self.close_on_identify, message=b"Disallowed intent(s).")
-            return
-        session = f"session-{len(self.sessions) + 1}"
-        self.sessions[session] = d.get("intents", 0)
-        ready = {
-            "v": 10,
-            "user": user(BOT_ID, "korea_bot", bot=True),
-            "guilds": [{"id": str(GUILD_ID), "unavailable": True}],
-            "session_id": session,
-            "resume_gateway_url": f"ws://127.0.0.1:{self.port}/resume",
-            "application": {"id": str(APP_ID), "flags": 0},
-            "private_channels": [],
-            "relationships": [],
-        }
-        await self._send(ws, 0, ready, "READY")
-        await self._send(ws, 0, guild(), "GUILD_CREATE")
 
     # ---- REST ------------------------------------------------------------------------------------
 
@@ -256,7 +164,7 @@ class FakeDiscord:
             return _json(app)
         if path == "/gateway/bot":
             limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+            return _json({"url": self.gateway_url, "shards": self.shards, "session_start_limit": limit})
         if method == "PUT" and re.fullmatch(r"/applications/\d+(/guilds/\d+)?/commands", path):
             cmds = [dict(c, id=str(snowflake()), application_id=str(APP_ID), version="1") for c in body]
             return _json(cmds)
@@ -296,8 +204,9 @@ class FakeDiscord:
         dm: bool = False,
         kind: int = 2,
         msg: dict | None = None,
+        guild: int = GUILD_ID,
     ) -> dict:
-        """Dispatch INTERACTION_CREATE (slash command by default); return the payload sent."""
+        """Dispatch INTERACTION_CREATE (slash command by default) in ``guild``; return the payload sent."""
         iid = snowflake()
         tok = f"itok-{iid}"
         payload: dict = {"id": str(iid), "application_id": str(APP_ID), "type": kind, "token": tok, "version": 1}
@@ -308,10 +217,10 @@ class FakeDiscord:
             payload["channel"] = {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [user(uid)]}
             channel = DM_CHANNEL_ID
         else:
-            payload.update(context=0, guild_id=str(GUILD_ID), channel_id=str(CHANNEL_ID), guild_locale="en-US")
-            payload["member"] = member(uid, admin=admin)
-            payload["channel"] = {"id": str(CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "general"}
-            channel = CHANNEL_ID
+            channel = channel_of(guild)
+            payload.update(context=0, guild_id=str(guild), channel_id=str(channel), guild_locale="en-US")
+            payload["member"] = member(uid, admin=admin, guild_id=guild)
+            payload["channel"] = {"id": str(channel), "type": 0, "guild_id": str(guild), "name": "general"}
         if msg is not None:
             payload["message"] = msg
         self.interactions[tok] = {"id": str(iid), "type": kind, "at": time.monotonic(), "acked": False}
@@ -320,29 +229,42 @@ class FakeDiscord:
         return payload
 
     async def slash(self, name: str, uid: int = 501, **options: Any) -> dict:
-        """Dispatch a slash command interaction with the given options."""
-        admin, dm = options.pop("_admin", False), options.pop("_dm", False)
+        """Dispatch a slash command interaction with the given options (``_guild``, ``_admin``, ``_dm``)."""
+        admin, dm, where = options.pop("_admin", False), options.pop("_dm", False), options.pop("_guild", GUILD_ID)
         opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in options.items()]
         data = {"id": str(snowflake()), "name": name, "type": 1, "options": opts}
         if not dm:
-            data["guild_id"] = str(GUILD_ID)
-        return await self.interaction(data, uid, admin=admin, dm=dm)
+            data["guild_id"] = str(where)
+        return await self.interaction(data, uid, admin=admin, dm=dm, guild=where)
 
-    async def click(self, custom_id: str, msg: dict, uid: int = 501) -> dict:
-        """Dispatch a button click on ``msg`` (a message payload the bot sent)."""
+    async def click(self, custom_id: str, msg: dict, uid: int = 501, guild: int = GUILD_ID) -> dict:
+        """Dispatch a button click on ``msg`` (a message payload the bot sent) in ``guild``."""
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self.interaction(data, uid, kind=3, msg=msg)
+        return await self.interaction(data, uid, kind=3, msg=msg, guild=guild)
 
-    async def mention(self, text: str, uid: int = 777, channel: int = CHANNEL_ID) -> dict:
-        """Dispatch MESSAGE_CREATE: a user mentioning the bot."""
+    async def mention(self, text: str, uid: int = 777, channel: int | None = None, guild: int = GUILD_ID) -> dict:
+        """Dispatch MESSAGE_CREATE in ``guild``: a user mentioning the bot."""
         content = f"<@{BOT_ID}> {text}"
-        data = {"id": str(snowflake()), "channel_id": str(channel), "guild_id": str(GUILD_ID)}
-        data.update({"author": user(uid, "asker"), "member": member(uid), "content": content, "type": 0})
-        data.update({"timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False})
+        where = channel_of(guild) if channel is None else channel
+        data = {"id": str(snowflake()), "channel_id": str(where), "guild_id": str(guild)}
+        data.update({"author": user(uid, "asker"), "member": member(uid, guild_id=guild), "content": content})
+        data.update({"timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False, "type": 0})
         data.update({"mention_everyone": False, "mentions": [user(BOT_ID, "korea_bot", bot=True)]})
         data.update({"mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "flags": 0})
         await self.dispatch("MESSAGE_CREATE", data)
         return data
 
 
-__all__ = ["ADMIN_ROLE_ID", "APP_ID", "BOT_ID", "CHANNEL_ID", "GUILD_ID", "FakeDiscord", "Recorded", "message"]
+__all__ = [
+    "ADMIN_ROLE_ID",
+    "APP_ID",
+    "BOT_ID",
+    "CHANNEL_ID",
+    "GUILD_ID",
+    "FakeDiscord",
+    "Recorded",
+    "Session",
+    "channel_of",
+    "guild_on_shard",
+    "message",
+]

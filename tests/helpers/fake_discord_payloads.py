@@ -30,9 +30,9 @@ def user(uid: int, name: str = "someone", bot: bool = False) -> dict:
     return {"id": str(uid), "username": name, "discriminator": "0", "global_name": name, "avatar": None, "bot": bot}
 
 
-def member(uid: int, name: str = "someone", admin: bool = False) -> dict:
+def member(uid: int, name: str = "someone", admin: bool = False, guild_id: int = GUILD_ID) -> dict:
     """A guild member object (with computed permissions, as in interactions)."""
-    roles = [str(ADMIN_ROLE_ID)] if admin else []
+    roles = [str(admin_role_of(guild_id))] if admin else []
     return {
         "user": user(uid, name),
         "roles": roles,
@@ -44,24 +44,41 @@ def member(uid: int, name: str = "someone", admin: bool = False) -> dict:
     }
 
 
+def guild_on_shard(shard: int, count: int, base: int = GUILD_ID) -> int:
+    """The first guild id from ``base`` on whose events Discord sends to ``shard`` of ``count``: (id >> 22) % count."""
+    return base + (((shard - (base >> 22)) % count) << 22)
+
+
+def channel_of(guild_id: int) -> int:
+    """The one text channel of a test guild (CHANNEL_ID for GUILD_ID)."""
+    return CHANNEL_ID if guild_id == GUILD_ID else guild_id + 1
+
+
+def admin_role_of(guild_id: int) -> int:
+    """The admin role of a test guild (ADMIN_ROLE_ID for GUILD_ID)."""
+    return ADMIN_ROLE_ID if guild_id == GUILD_ID else guild_id + 3
+
+
 def _json(data: Any, status: int = 200, headers: dict | None = None) -> web.Response:
     """A JSON response with exactly ``Content-Type: application/json`` (discord.py compares it verbatim)."""
     body = json.dumps(data).encode("utf-8")
     return web.Response(body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})})
 
 
-def guild() -> dict:
-    """The GUILD_CREATE payload of the one test guild."""
-    everyone = {"id": str(GUILD_ID), "name": "@everyone", "permissions": str(0x800 | 0x400), "position": 0}
-    admin = {"id": str(ADMIN_ROLE_ID), "name": "admins", "permissions": "8", "position": 1}
+def guild(guild_id: int = GUILD_ID) -> dict:
+    """The GUILD_CREATE payload of a test guild: @everyone, an admin role, one text channel."""
+    everyone = {"id": str(guild_id), "name": "@everyone", "permissions": str(0x800 | 0x400), "position": 0}
+    admin = {"id": str(admin_role_of(guild_id)), "name": "admins", "permissions": "8", "position": 1}
     for role in (everyone, admin):
         role.update({"color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0})
-    channel = {"id": str(CHANNEL_ID), "type": 0, "name": "general", "position": 0, "permission_overwrites": []}
-    channel["guild_id"] = str(GUILD_ID)
-    data = {"id": str(GUILD_ID), "name": "Test Guild", "icon": None, "owner_id": "1", "roles": [everyone, admin]}
-    data.update({"channels": [channel], "members": [], "member_count": 3, "features": [], "emojis": []})
-    data.update({"stickers": [], "unavailable": False, "large": False, "threads": [], "presences": []})
-    data.update({"voice_states": [], "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": []})
+    channel = {"id": str(channel_of(guild_id)), "type": 0, "name": "general", "position": 0}
+    channel.update(permission_overwrites=[], guild_id=str(guild_id))
+    name = "Test Guild" if guild_id == GUILD_ID else f"Test Guild {guild_id}"
+    data = {"id": str(guild_id), "name": name, "icon": None, "owner_id": "1"}
+    data.update({"roles": [everyone, admin], "channels": [channel], "members": [], "member_count": 3})
+    data.update({"features": [], "emojis": [], "stickers": [], "unavailable": False, "large": False})
+    data.update({"threads": [], "presences": [], "voice_states": [], "stage_instances": []})
+    data.update({"guild_scheduled_events": [], "soundboard_sounds": []})
     return data
 
 

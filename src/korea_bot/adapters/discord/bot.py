@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ class KoreaBot(discord.Client):
         self.token_ttl = TOKEN_TTL
         self.synced: list[str] = []
         self._tasks: list[asyncio.Task] = []
+        self._beat_warned = False
 
     async def setup_hook(self) -> None:
         """Register commands and buttons, sync only when asked, start the heartbeat and reload loops."""
@@ -86,15 +88,24 @@ class KoreaBot(discord.Client):
     async def _heartbeat(self) -> None:
         """Touch the heartbeat file while the loop runs; a blocked loop lets it go stale."""
         interval = max(HEARTBEAT_MIN, min(self.settings.heartbeat_max_age / 4, HEARTBEAT_MAX))
-        warned = False
         while not self.is_closed():
-            try:
-                heartbeat.touch(self.settings.heartbeat_file)
-            except OSError as exc:
-                if not warned:
-                    log.warning("cannot write heartbeat file %s: %s", self.settings.heartbeat_file, exc)
-                    warned = True
+            self.beat()
             await asyncio.sleep(interval)
+
+    def beat(self) -> None:
+        """Touch the heartbeat file now (with the shard report, if any); warn once when it cannot be written."""
+        if self.is_closed():
+            return
+        try:
+            heartbeat.touch(self.settings.heartbeat_file, self.shard_report())
+        except OSError as exc:
+            if not self._beat_warned:
+                log.warning("cannot write heartbeat file %s: %s", self.settings.heartbeat_file, exc)
+                self._beat_warned = True
+
+    def shard_report(self) -> dict[str, Any] | None:
+        """What the heartbeat says about gateway shards: nothing for an unsharded bot."""
+        return None
 
     async def _reload_loop(self) -> None:
         """Pick up index versions published by another process (e.g. `korea-bot index --watch`)."""
@@ -107,7 +118,8 @@ class KoreaBot(discord.Client):
 
     async def run_search(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking core call on the one search worker (the tokenizer is not thread-safe)."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args))
+        call = partial(contextvars.copy_context().run, fn, *args)  # the worker's log lines keep the event's context
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
     # ---- events, handed to the handlers in commands.py ---------------------------------------------
 

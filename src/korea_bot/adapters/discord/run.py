@@ -17,6 +17,7 @@ from ...formatting import summary
 from ...service import Service
 from ..console import fail
 from .bot import KoreaBot
+from .shards import install_shard_names, make_bot
 from .state import install_redaction
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ def describe_failure(exc: BaseException, token: str) -> str:
         text = "Discord rejected the bot token (401 Unauthorized); check KOREA_BOT_DISCORD_TOKEN"
     elif isinstance(exc, discord.PrivilegedIntentsRequired):
         text = "Discord refused a privileged gateway intent (close code 4014); enable it in the developer portal"
+    elif isinstance(exc, discord.ConnectionClosed) and exc.code == 4010:
+        text = "Discord refused a shard id (close code 4010): check KOREA_BOT_SHARD_IDS against KOREA_BOT_SHARD_COUNT"
+    elif isinstance(exc, discord.ConnectionClosed) and exc.code == 4011:
+        text = "Discord requires sharding for this bot (close code 4011): set KOREA_BOT_SHARD_COUNT (docs/SCALING.md)"
     elif isinstance(exc, discord.ConnectionClosed):
         text = f"the Discord gateway closed the connection (code {exc.code}): {exc.reason or 'no reason given'}"
     elif isinstance(exc, discord.HTTPException):
@@ -92,7 +97,11 @@ def run_bot(settings: Settings, sync: bool = False) -> int:
     service = Service(settings)
     report = service.ensure_index()
     log.info(summary(report) if report is not None else f"index {service.version} is up to date")
-    bot = KoreaBot(settings, service, sync=sync)
+    if settings.sharded:
+        install_shard_names()
+        ids = ",".join(map(str, settings.shard_ids)) or "all"
+        log.info("connecting as shards %s of %s", ids, settings.shard_count)
+    bot = make_bot(settings, service, sync=sync)
     return asyncio.run(serve(bot, token))
 
 
