@@ -50,8 +50,14 @@ class ThreadsAndFiles:
         aid = snowflake()
         self.files[str(aid)] = data
         url = f"http://127.0.0.1:{self.port}/files/{aid}"
-        return {"id": str(aid), "filename": filename, "size": len(data) if size is None else size, "url": url,
-                "proxy_url": url, "content_type": "text/plain"}
+        return {
+            "id": str(aid),
+            "filename": filename,
+            "size": len(data) if size is None else size,
+            "url": url,
+            "proxy_url": url,
+            "content_type": "text/plain",
+        }
 
     async def add_thread(self, parent: int, owner: int, name: str, guild: int = GUILD_ID) -> dict:
         """A thread someone else opened (a forum post: ``parent`` is the forum), announced with THREAD_CREATE."""
