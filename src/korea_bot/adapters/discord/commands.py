@@ -114,6 +114,7 @@ async def ask(interaction: discord.Interaction, question: str, private: bool = F
     view, key = answer_view(bot.recent, answer, private, searched)
     line, mentions = hand_off(bot, chat, answer, interaction.guild is not None and not private)
     msg = with_line(render.render_answer(answer), line)
+    await log_question(bot, answer, interaction.user.id, key)  # before the reply: asked even if it fails
     sent = await bot.send_followup(interaction, started, msg, view, mentions)
     if sent is not None and not private:  # a private answer is not part of the channel's conversation
         chat = chat or Chat(collection=searched)
@@ -121,7 +122,6 @@ async def ask(interaction: discord.Interaction, question: str, private: bool = F
         chat.remember(answer)
         bot.chats.put(conv_key, chat)
         bot.chats.answered_with(sent.id, conv_key)
-    await log_question(bot, answer, interaction.user.id, key)
 
 
 def is_admin(bot: Bot, interaction: discord.Interaction) -> bool:

@@ -31,21 +31,21 @@ ARCHIVE_MINUTES = 1440  # a thread the bot opens is archived after a day without
 
 @dataclass(frozen=True)
 class Asked:
-    """A message read as a question: its text, the conversation it continues (key, or None for a new one)."""
+    """A message read as a question: its text and the conversation it continues (key, or None for a new one)."""
 
     text: str
     key: str | None
-    thread: discord.Thread | None
 
 
 def read_question(bot: Any, message: discord.Message, me: discord.abc.User) -> Asked | None:
     """The question in a message, or None when the message is not for the bot."""
     channel = message.channel
     thread = channel if isinstance(channel, discord.Thread) else None
+    opened = bot.chats.is_bot_thread(channel.id)  # known even before the thread reaches the cache
     mentioned = any(u.id == me.id for u in message.mentions)
     reply_key = bot.chats.key_of_answer(message.reference.message_id if message.reference else None)
     forum = thread is not None and thread.parent_id in bot.settings.forum_channel_ids and message.id == thread.id
-    bot_thread = thread is not None and (bot.chats.is_bot_thread(thread.id) or thread.owner_id == me.id)
+    bot_thread = opened or (thread is not None and thread.owner_id == me.id)
     if not (mentioned or reply_key or bot_thread or forum):
         return None
     text = strip_mentions(message.content, me.id)
@@ -53,8 +53,8 @@ def read_question(bot: Any, message: discord.Message, me: discord.abc.User) -> A
         text = forum_question(thread.name, text, bot.settings.max_question_chars)
     if not text and not mentioned:
         return None  # no content: without the Message Content intent only mentions carry it
-    key = f"t{thread.id}" if thread is not None else reply_key
-    return Asked(text, key, thread)
+    key = f"t{channel.id}" if thread is not None or opened else reply_key
+    return Asked(text, key)
 
 
 async def on_message(bot: Any, message: discord.Message) -> None:
@@ -96,6 +96,7 @@ async def answer_message(bot: Any, message: discord.Message, asked: Asked) -> No
     view, button_key = answer_view(bot.recent, answer)
     line, mentions = hand_off(bot, chat, answer, message.guild is not None)
     msg = with_line(render.render_answer(answer), line)
+    await log_question(bot, answer, message.author.id, button_key)  # before the reply: asked even if it fails
     if target is not None:
         sent = await target.send(**payload(msg, view, mentions))
     else:
@@ -105,7 +106,6 @@ async def answer_message(bot: Any, message: discord.Message, asked: Asked) -> No
     bot.chats.put(key, chat)
     bot.chats.answered_with(sent.id, key)
     log.info("message answer: %s, followup=%s, in %s", answer.confidence, answer.followup, key[0])
-    await log_question(bot, answer, message.author.id, button_key)
 
 
 async def open_thread(message: discord.Message, question: str) -> discord.Thread | None:
