@@ -68,6 +68,7 @@ class FakeDiscord(ThreadsAndFiles, FakeGateway):
         self.runner: web.AppRunner | None = None
         self.threads: dict[int, dict] = {}
         self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
 
     @property
     def api_base(self) -> str:
@@ -239,7 +240,7 @@ class FakeDiscord(ThreadsAndFiles, FakeGateway):
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
-    async def slash(self, name: str, uid: int = 501, **options: Any) -> dict:
+    async def slash(self, command: str, /, uid: int = 501, **options: Any) -> dict:
         """Dispatch a slash command with the given options (``_guild``, ``_admin``, ``_dm``, ``_channel``, ``_sub``:
         a subcommand; an attachment dict from ``attachment()`` as a value is a file option)."""
         admin, dm, where = options.pop("_admin", False), options.pop("_dm", False), options.pop("_guild", GUILD_ID)
@@ -247,7 +248,7 @@ class FakeDiscord(ThreadsAndFiles, FakeGateway):
         files = {k: v for k, v in options.items() if isinstance(v, dict)}
         opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in options.items()]
         opts = [dict(o, type=11, value=o["value"]["id"]) if o["name"] in files else o for o in opts]
-        data = {"id": str(snowflake()), "name": name, "type": 1, "options": opts}
+        data = {"id": str(snowflake()), "name": command, "type": 1, "options": opts}
         if sub:
             data["options"] = [{"name": sub, "type": 1, "options": opts}]
         if files:

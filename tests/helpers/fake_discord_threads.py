@@ -28,6 +28,7 @@ class ThreadsAndFiles:
     port: int
     threads: dict[int, dict]
     files: dict[str, bytes]
+    downloads: list[str]
     dispatch: Any  # FakeGateway.dispatch(event, data)
     interaction: Any  # FakeDiscord.interaction(data, uid, kind=...)
 
@@ -40,6 +41,7 @@ class ThreadsAndFiles:
 
     async def _file(self, request: web.Request) -> web.Response:
         """GET /files/{name}: an attachment's bytes (404 when unknown)."""
+        self.downloads.append(request.match_info["name"])
         data = self.files.get(request.match_info["name"])
         if data is None:
             return web.Response(status=404)
