@@ -152,3 +152,21 @@ def test_thread_names_and_forum_questions_fit_discord() -> None:
     assert len(thread_name("word " * 50)) <= 90
     assert forum_question("Title", "body text here", 500) == "Title\nbody text here"
     assert len(forum_question("T" * 10, "word " * 200, 100)) <= 100
+
+
+def test_a_read_only_sources_folder_is_a_clear_error_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EROFS / EACCES while writing or deleting becomes a SourceError pointing at the volume setup."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "a.txt").write_text("A\n\nQuotable text here.\n", encoding="utf-8")
+    monkeypatch.setattr(uploads.tempfile, "mkstemp", refuse)
+    with pytest.raises(SourceError, match=r"Read-only file system.*mounted read-only"):
+        uploads.add_source(tmp_path, "seed/b.txt", b"B\n\nMore quotable text.\n", False, 10_000)
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(SourceError, match=r"cannot change seed/a\.txt"):
+        uploads.remove_source(tmp_path, "seed/a.txt")

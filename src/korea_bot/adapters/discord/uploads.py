@@ -37,6 +37,22 @@ def check_size(name: str, size: int, max_bytes: int) -> None:
 def add_source(root: Path, name: str, data: bytes, replace: bool, max_bytes: int) -> bool:
     """Check ``data`` as the index would read it, then write it atomically as source ``name``; True if it replaced
     a file. Never writes outside ``root``, never over another file unless ``replace``."""
+    try:
+        return _add(root, name, data, replace, max_bytes)
+    except OSError as exc:
+        raise _unwritable(name, exc) from None
+
+
+def _unwritable(name: str, exc: OSError) -> SourceError:
+    """The failure to write or delete a source, e.g. on a read-only sources volume."""
+    return SourceError(
+        f"cannot change {name} in the sources folder ({exc.strerror or exc}); "
+        "is it mounted read-only? (docs/CONTAINER.md, writable sources folder)"
+    )
+
+
+def _add(root: Path, name: str, data: bytes, replace: bool, max_bytes: int) -> bool:
+    """add_source, which may raise OSError."""
     check_size(name, len(data), max_bytes)
     load_document(root, name, data, max_bytes)  # type, encoding, something quotable: the index's own rules
     target = resolve_inside(root, name)
@@ -75,7 +91,10 @@ def remove_source(root: Path, name: str) -> None:
     target = resolve_inside(root, rel)
     if PurePosixPath(rel).suffix.lower() not in SUFFIXES or not target.is_file():
         raise SourceError(f"there is no source {rel!r} (see /sources list for the names)")
-    target.unlink()
+    try:
+        target.unlink()
+    except OSError as exc:
+        raise _unwritable(rel, exc) from None
     _sync_dir(target.parent)
 
 
