@@ -110,3 +110,21 @@ def test_a_users_own_thread_is_not_answered_without_a_mention(tmp_path: Path) ->
             assert not r.fake.find("POST", r"/threads$"), "no thread inside a thread"
 
     asyncio.run(scenario())
+
+
+def test_when_a_thread_cannot_be_opened_the_answer_is_a_reply_and_replies_continue_it(tmp_path: Path) -> None:
+    """No Create Public Threads permission (403): the mention is answered in place, as a reply chain."""
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path) as r:
+            r.fake.fail_route("POST", r"/threads$", status=403)
+            asked = await r.fake.mention(FIRST)
+            first = await sent_to(r.fake, CHANNEL_ID)
+            assert [q.status for q in r.fake.find("POST", r"/threads$")] == [403]
+            assert str(first.json["message_reference"]["message_id"]) == asked["id"]
+            assert first.json["embeds"][0]["title"] == NUCLEAR_TITLE
+            await r.fake.post(FOLLOW, reply_to=first.response)
+            second = await sent_to(r.fake, CHANNEL_ID, count=2)
+            assert second.json["embeds"][0]["title"] == NUCLEAR_TITLE
+
+    asyncio.run(scenario())

@@ -20,7 +20,6 @@ class Chat:
     conversation: Conversation = field(default_factory=Conversation)
     collection: str | None = None
     pinged_helpers: bool = False
-    bot_thread: bool = False  # a thread the bot opened: every message in it is a question
 
     def remember(self, answer: Answer) -> None:
         """Add an answered question as a turn (a question with nothing quoted is not context)."""
@@ -56,11 +55,11 @@ class Chats:
         self._chats.move_to_end(key)
         return chat
 
-    def open(self, key: str, collection: str | None = None, bot_thread: bool = False) -> Chat:
+    def open(self, key: str, collection: str | None = None) -> Chat:
         """The conversation under ``key``, started afresh when there is none (or it expired)."""
         chat = self.get(key)
         if chat is None:
-            chat = Chat(collection=collection, bot_thread=bot_thread)
+            chat = Chat(collection=collection)
             self.put(key, chat)
         return chat
 

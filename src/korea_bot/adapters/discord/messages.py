@@ -92,7 +92,7 @@ async def answer_message(bot: Any, message: discord.Message, asked: Asked) -> No
             key = f"t{target.id}"
             bot.chats.opened_thread(target.id)
     if chat is None:
-        chat = Chat(collection=collection, bot_thread=target is not None)
+        chat = Chat(collection=collection)
     view, button_key = answer_view(bot.recent, answer)
     line, mentions = hand_off(bot, chat, answer, message.guild is not None)
     msg = with_line(render.render_answer(answer), line)
