@@ -95,7 +95,7 @@ async def ask(interaction: discord.Interaction, question: str, private: bool = F
     if refusal:
         await interaction.response.send_message(refusal, ephemeral=True)
         return
-    in_thread = isinstance(interaction.channel, discord.Thread)
+    in_thread = isinstance(interaction.channel, discord.Thread) or bot.chats.is_bot_thread(interaction.channel_id or 0)
     chat = bot.chats.get(f"t{interaction.channel_id}") if in_thread else None
     searched = name or (chat.collection if chat is not None else default_collection(bot, home))
     await interaction.response.defer(ephemeral=private, thinking=True)
