@@ -24,7 +24,7 @@ from korea_bot.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-DATASETS = ("seed", "seed+wiki", "squad", "scifact")
+DATASETS = ("seed", "seed+wiki", "squad", "scifact", "discord-dev", "discord-dev+wiki", "discord-test", "discord-test+wiki")
 LABELS = {  # retriever -> display name, in report order (plot.py, report.py)
     "dense": "dense only",
     "keyword": "keyword only (BM25)",
@@ -45,6 +45,7 @@ class Dataset:
     sources: Path
     index: Path
     doc_ids: dict[str, str]
+    indexed: set[str] | None = None  # source names, for question files whose expectation depends on them
 
 
 class CachingEmbedder:
@@ -86,7 +87,7 @@ def sync_tree(files: list[Path], base: Path, target: Path) -> None:
 def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | None = None, model: str = "") -> Dataset:
     """Write the dataset's sources under work/<name>/ (where needed) and load its questions; one index per model."""
     seed_sources = seed_sources or ROOT / "docs_index" / "sources"
-    folder = work / name.replace("+", "_")
+    folder = work / re.sub(r"^discord-(dev|test)", "discord", name).replace("+", "_")  # both splits share an index
     index = folder / ("index-" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) if model else "index")
     if name == "seed":
         return Dataset(
@@ -97,14 +98,16 @@ def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | N
             doc_ids={},
         )
     if name == "seed+wiki":
-        sources = folder / "sources"
-        sync_tree(sorted(p for p in seed_sources.rglob("*") if p.is_file()), seed_sources, sources)
-        wiki = shared / "corpus" / "wikipedia-korea-2019"
-        articles = sorted(p for p in wiki.glob("*.txt") if p.name != "SOURCE.txt")
-        sync_tree(articles, wiki, sources / "wikipedia")
+        sources = _with_wiki(seed_sources, shared, folder / "sources", "wikipedia")
         return Dataset(
             name=name, evalset=load_eval(shared / "eval" / "seed_dev.jsonl"), sources=sources, index=index, doc_ids={}
         )
+    if name.startswith("discord-"):  # the repository's Discord-style sets (eval/questions/), article alone or + wiki
+        split, wiki = name.removeprefix("discord-").partition("+")[::2]
+        evalset = load_eval(ROOT / "eval" / "questions" / f"discord_{split}.jsonl")
+        sources = _with_wiki(seed_sources, shared, folder / "sources", "wiki") if wiki else seed_sources
+        names = {str(p.relative_to(sources)) for p in sources.rglob("*") if p.is_file()}
+        return Dataset(name=name, evalset=evalset, sources=sources, index=index, doc_ids={}, indexed=names)
     if name == "squad":
         evalset = load_eval(shared / "eval" / "squad2-half" / "questions.jsonl")
     elif name == "scifact":
@@ -114,6 +117,14 @@ def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | N
     assert evalset.corpus is not None
     doc_ids = materialize(evalset.corpus, folder / "sources")
     return Dataset(name=name, evalset=evalset, sources=folder / "sources", index=index, doc_ids=doc_ids)
+
+
+def _with_wiki(seed_sources: Path, shared: Path, sources: Path, folder: str) -> Path:
+    """A sources folder holding the bundled article and the 35 Wikipedia articles under `folder/`."""
+    sync_tree(sorted(p for p in seed_sources.rglob("*") if p.is_file()), seed_sources, sources)
+    wiki = shared / "corpus" / "wikipedia-korea-2019"
+    sync_tree(sorted(p for p in wiki.glob("*.txt") if p.name != "SOURCE.txt"), wiki, sources / folder)
+    return sources
 
 
 def make_service(ds: Dataset, embedder: Embedder, model: str) -> Service:
@@ -184,7 +195,7 @@ def run_dataset(ds: Dataset, embedder: Embedder, model: str, cache: Path | None)
     rows: dict[str, dict] = {}
     for name, search in searchers(service, peer).items():
         t0 = time.perf_counter()
-        metrics = evaluate(ds.evalset, search, ds.doc_ids)
+        metrics = evaluate(ds.evalset, search, ds.doc_ids, indexed=ds.indexed)
         metrics["seconds"] = round(time.perf_counter() - t0, 2)
         rows[name] = metrics
     return {

@@ -28,3 +28,10 @@ def fake_service(seed_sources: Path, tmp_path: Path) -> Service:
     service = Service(settings, embedder=HashEmbedder(64))
     service.ensure_index()
     return service
+
+
+@pytest.fixture(autouse=True)
+def _usage_files_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Questions and votes asked in tests go to the test's folder, never to the repository's docs_index/."""
+    monkeypatch.setenv("KOREA_BOT_QUESTION_LOG", str(tmp_path / "usage" / "questions.jsonl"))
+    monkeypatch.setenv("KOREA_BOT_FEEDBACK_FILE", str(tmp_path / "usage" / "feedback.jsonl"))

@@ -179,6 +179,8 @@ def question_table(data: Data, score: np.ndarray, prob: np.ndarray) -> list[dict
     for a, b in spans(data.question):
         best = a + int(np.argmax(score[a:b]))
         fused_best = a  # rows are stored best fused first
+        top = a + np.argsort(-score[a:b], kind="stable")[:HEAD_DEPTH]
+        prob_best = int(top[np.argmax(prob[top])])  # the order the probabilities shown would give
         out.append(
             {
                 "set": str(data.set_name[a]),
@@ -186,6 +188,7 @@ def question_table(data: Data, score: np.ndarray, prob: np.ndarray) -> list[dict
                 "expect": str(data.expect[a]),
                 "hit": bool(data.y[best] > 0),
                 "hit_fused": bool(data.y[fused_best] > 0),
+                "hit_prob": bool(data.y[prob_best] > 0),
                 "recall": bool((data.y[a:b] > 0).any()),
                 "p": float(prob[best]),
             }
@@ -221,6 +224,7 @@ def report(data: Data, oof: dict[str, np.ndarray]) -> dict:
                 answerable=len(ans),
                 hit1_fused=np.mean([r["hit_fused"] for r in ans]),
                 hit1=np.mean([r["hit"] for r in ans]),
+                hit1_by_probability=np.mean([r["hit_prob"] for r in ans]),
                 recall=np.mean([r["recall"] for r in ans]),
                 false_abstain=np.mean([r["p"] < confident for r in ans]),
                 hit1_answered=np.mean([r["hit"] and r["p"] >= confident for r in ans]),

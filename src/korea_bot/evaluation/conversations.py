@@ -28,13 +28,13 @@ class Step:
 def is_conversation_file(path: Path) -> bool:
     """Whether a question file holds conversations (rows with `turns`)."""
     rows = _read_jsonl(path) if path.is_file() else []
-    return bool(rows) and "turns" in rows[0]
+    return bool(rows) and "turns" in rows[0][1]
 
 
 def load_conversations(path: Path) -> list[list[Step]]:
     """The conversations of a file, each a list of steps; errors name the row."""
     out = []
-    for number, row in enumerate(_read_jsonl(path), 1):
+    for line, row in _read_jsonl(path):
         try:
             out.append(
                 [
@@ -50,7 +50,8 @@ def load_conversations(path: Path) -> list[list[Step]]:
             )
         except (KeyError, TypeError) as exc:
             raise EvalError(
-                f"{path} conversation {number}: a turn lacks {exc} (needs question, answer_contains)"
+                f"{path} line {line}: a turn lacks {exc} (each turn needs question and answer_contains; "
+                "standalone, source, new_topic are optional)"
             ) from None
     return out
 

@@ -66,7 +66,9 @@ FORMATS = (
     ("NQ", ("question", "answer"), '{"question": "…", "answer": ["one answer", "another"]}'),
     ("BEIR", ("_id", "text"), 'queries.jsonl rows {"_id": "1", "text": "…"} with qrels/train.tsv and corpus.jsonl'),
 )
-ACCEPTED = "; ".join(f"{name}: {shape}" for name, _keys, shape in FORMATS)
+ACCEPTED = "; ".join(f"{name}: {shape}" for name, _keys, shape in FORMATS) + (
+    '; conversations: {"turns": [{"question": "…", "answer_contains": "…"}, …]}'
+)
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict]]:

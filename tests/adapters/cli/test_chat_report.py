@@ -68,3 +68,39 @@ def test_ask_collection_and_the_report(tmp_path: Path) -> None:
     assert "2 questions since" in report.stdout and "2× how many ships" in report.stdout
     off = run_cli("report", *common, cwd=tmp_path, KOREA_BOT_QUESTION_LOG="off")
     assert off.returncode == 1 and "question log is off" in off.stderr
+
+
+def test_eval_reads_a_conversation_file_and_logs_nothing(tmp_path: Path) -> None:
+    """A file of conversations gives follow-up hit@1 with context, without and standalone; eval is not logged."""
+    sources = corpus(tmp_path)
+    turns = [
+        {
+            "question": "What did North Korea test on November 29, 2017?",
+            "standalone": "What did North Korea test on November 29, 2017?",
+            "answer_contains": "Hwasong-15",
+        },
+        {"question": "and how far did it fly?", "standalone": "how far did the Hwasong-15 fly", "answer_contains": "km"},
+        {
+            "question": "unrelated: how many ships did the lighthouse keeper count",
+            "standalone": "how many ships did the lighthouse keeper count",
+            "answer_contains": "forty ships",
+            "source": "notes/memo.txt",
+            "new_topic": True,
+        },
+    ]
+    convs = tmp_path / "convs.jsonl"
+    convs.write_text(json.dumps({"id": "c1", "turns": turns}) + "\n", "utf-8")
+    common = ["--sources", str(sources), "--index", str(tmp_path / "i")]
+    proc = run_cli("eval", "--json", str(convs), *common, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics["first_with_context"]["n"] == 1
+    assert {metrics[k]["n"] for k in ("followup_with_context", "followup_without_context", "followup_standalone")} == {1}
+    assert metrics["new_topic_with_context"]["n"] == 1 and metrics["new_topic_standalone"]["hit@1"] == 1.0
+    text = run_cli("eval", str(convs), *common, cwd=tmp_path)
+    assert "followup_with_context: hit@1" in text.stdout
+    assert not (tmp_path / "docs_index" / "questions.jsonl").exists()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(json.dumps({"turns": [{"question": "x"}]}) + "\n", "utf-8")
+    bad = run_cli("eval", str(broken), *common, cwd=tmp_path)
+    assert bad.returncode != 0 and "broken.jsonl" in bad.stderr and "Traceback" not in bad.stderr

@@ -144,7 +144,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Index the question set's corpus if it has one, then print retrieval metrics."""
     from ...evaluation import evaluate, format_report, load_eval, materialize
+    from ...evaluation.conversations import is_conversation_file
 
+    settings = settings.model_copy(update={"question_log": "off"})  # measuring is not asking
+    if is_conversation_file(args.file):
+        return _eval_conversations(args, settings)
     evalset = load_eval(args.file, args.qrels)
     doc_ids: dict[str, str] = {}
     if evalset.corpus is not None and args.sources is None:
@@ -161,6 +165,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     metrics = evaluate(evalset, service.search, doc_ids, indexed=set(service.index.documents))
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))
+    return 0
+
+
+def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:
+    """hit@1 of a conversation file's follow-ups with context, without, and standalone."""
+    from ...evaluation.conversations import evaluate_conversations, format_conversation_report, load_conversations
+
+    conversations = load_conversations(args.file)
+    service = Service(settings)
+    with build_progress() as update:
+        report = service.ensure_index(progress=update, warn=warn)
+    print_build(report)
+    metrics = evaluate_conversations(conversations, service.ask)
+    metrics["index_version"] = service.version
+    print(json.dumps(metrics) if settings.output_json else format_conversation_report(args.file.stem, metrics))
     return 0
 
 

@@ -33,7 +33,8 @@ COMMANDS = {
     "eval": (
         "retrieval metrics on a question set",
         "Measure retrieval on a question file (formats: docs/EVALUATION.md): hit@1/3/5, MRR@10, nDCG@10, "
-        "abstention and quote length. A file with a corpus beside it (SQuAD, BEIR) is indexed first.",
+        "abstention and quote length. A file with a corpus beside it (SQuAD, BEIR) is indexed first. A conversation "
+        "file (rows with `turns`) gives hit@1 of follow-ups with context, without it, and asked on their own.",
     ),
     "chat": (
         "a conversation: follow-up questions read with the ones before",
@@ -124,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", default=None, help="print the report as JSON")
     p = command("eval")
     _common(p)
-    p.add_argument("file", type=Path, help="questions (.jsonl): seed, NQ, SQuAD, BEIR queries or bot feedback")
+    p.add_argument(
+        "file", type=Path, help="questions (.jsonl): seed, NQ, SQuAD, BEIR queries, bot feedback or conversations"
+    )
     p.add_argument("--qrels", type=Path, help="relevance labels for BEIR queries (default qrels/train.tsv)")
     p.add_argument("--json", action="store_true", default=None, help="print the metrics as JSON")
     p = command("run")
