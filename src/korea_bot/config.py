@@ -69,6 +69,41 @@ class Settings(BaseSettings):
     guild_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     admin_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    reply_in_thread: bool = True  # a mention in a channel is answered in a new thread on the question (off: a reply)
+    channel_collections: Annotated[dict[int, str], NoDecode] = Field(default_factory=dict)  # "123:seed,456:wiki"
+    helper_role_id: int | None = None  # mentioned (the only mention ever made) when nothing supports an answer
+    forum_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)  # new posts here get an answer
+    message_content_intent: bool = False  # ask for the privileged intent: answer un-mentioned messages in bot threads
+
+    @field_validator("channel_collections", mode="before")
+    @classmethod
+    def _channel_map(cls, value: object) -> object:
+        """Accept "123:seed,456:wikipedia" (channel id, colon, collection) as well as a JSON object."""
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("{"):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a JSON object of channel id -> collection") from None
+        pairs: dict[int, str] = {}
+        for part in value.replace(" ", ",").split(","):
+            channel, colon, name = part.partition(":")
+            if not part:
+                continue
+            if not (channel.isdigit() and colon and name.strip("/")):
+                raise ValueError(f"{part!r} is not channel_id:collection (e.g. 123456789012345678:seed)")
+            if int(channel) in pairs:
+                raise ValueError(f"channel {channel} is listed twice")
+            pairs[int(channel)] = name.strip("/")
+        return pairs
+
+    @field_validator("forum_channel_ids", mode="before")
+    @classmethod
+    def _forum_ids(cls, value: object) -> object:
+        """Accept "1,2,3" as well as a JSON list."""
+        return cls._split_ids(value)
+
     shard_count: int | Literal["auto"] | None = None  # total Discord shards; set = AutoShardedClient (docs/SCALING.md)
     shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)  # this process's shards (empty: all)
     cooldown_seconds: float = Field(default=10.0, ge=0.0)

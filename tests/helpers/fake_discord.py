@@ -25,6 +25,7 @@ from helpers.fake_discord_payloads import (
     snowflake,
     user,
 )
+from helpers.fake_discord_threads import FORUM_ID, HELPER_ROLE_ID, ThreadsAndFiles
 from helpers.fake_gateway import FakeGateway, Session
 
 
@@ -39,9 +40,10 @@ class Recorded:
     json: Any
     at: float = field(default_factory=time.monotonic)
     status: int = 0
+    response: Any = None  # the JSON the fake answered with
 
 
-class FakeDiscord(FakeGateway):
+class FakeDiscord(ThreadsAndFiles, FakeGateway):
     """An aiohttp app speaking enough of Discord's gateway and REST API for the bot; tests drive it."""
 
     def __init__(
@@ -64,6 +66,9 @@ class FakeDiscord(FakeGateway):
         self.server_errors: list[list[Any]] = []
         self.token_ttl = 15 * 60.0
         self.runner: web.AppRunner | None = None
+        self.threads: dict[int, dict] = {}
+        self.files: dict[str, bytes] = {}
+        self.downloads: list[str] = []
 
     @property
     def api_base(self) -> str:
@@ -81,6 +86,7 @@ class FakeDiscord(FakeGateway):
         app.router.add_get("/gateway/", self._gateway)
         app.router.add_get("/resume", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_get("/files/{name}", self._file)
         self.runner = web.AppRunner(app, handle_signals=False)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -121,6 +127,8 @@ class FakeDiscord(FakeGateway):
         """Record the request and the status it got."""
         rec, response = await self._handle(request)
         rec.status = response.status
+        if response.content_type == "application/json" and isinstance(response.body, bytes):
+            rec.response = json.loads(response.body)
         self._bump()
         return response
 
@@ -170,6 +178,8 @@ class FakeDiscord(FakeGateway):
             return _json(cmds)
         if method == "POST" and (m := re.fullmatch(r"/channels/(\d+)/messages", path)):
             return _json(message(int(m.group(1)), body, BOT_ID))
+        if method == "POST" and (m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)):
+            return _json(self._start_thread(int(m.group(1)), int(m.group(2)), body))
         if method == "POST" and re.fullmatch(r"/channels/\d+/typing", path):
             return web.Response(status=204)
         return _json({"message": "404: Not Found", "code": 0}, status=404)
@@ -205,8 +215,9 @@ class FakeDiscord(FakeGateway):
         kind: int = 2,
         msg: dict | None = None,
         guild: int = GUILD_ID,
+        channel: int | None = None,
     ) -> dict:
-        """Dispatch INTERACTION_CREATE (slash command by default) in ``guild``; return the payload sent."""
+        """Dispatch INTERACTION_CREATE (slash command by default) in ``guild`` (in ``channel``: a thread id too)."""
         iid = snowflake()
         tok = f"itok-{iid}"
         payload: dict = {"id": str(iid), "application_id": str(APP_ID), "type": kind, "token": tok, "version": 1}
@@ -217,10 +228,11 @@ class FakeDiscord(FakeGateway):
             payload["channel"] = {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [user(uid)]}
             channel = DM_CHANNEL_ID
         else:
-            channel = channel_of(guild)
+            channel = channel_of(guild) if channel is None else channel
             payload.update(context=0, guild_id=str(guild), channel_id=str(channel), guild_locale="en-US")
             payload["member"] = member(uid, admin=admin, guild_id=guild)
-            payload["channel"] = {"id": str(channel), "type": 0, "guild_id": str(guild), "name": "general"}
+            plain = {"id": str(channel), "type": 0, "guild_id": str(guild), "name": "general"}
+            payload["channel"] = self.threads.get(channel, plain)
         if msg is not None:
             payload["message"] = msg
         self.interactions[tok] = {"id": str(iid), "type": kind, "at": time.monotonic(), "acked": False}
@@ -228,14 +240,22 @@ class FakeDiscord(FakeGateway):
         await self.dispatch("INTERACTION_CREATE", payload)
         return payload
 
-    async def slash(self, name: str, uid: int = 501, **options: Any) -> dict:
-        """Dispatch a slash command interaction with the given options (``_guild``, ``_admin``, ``_dm``)."""
+    async def slash(self, command: str, /, uid: int = 501, **options: Any) -> dict:
+        """Dispatch a slash command with the given options (``_guild``, ``_admin``, ``_dm``, ``_channel``, ``_sub``:
+        a subcommand; an attachment dict from ``attachment()`` as a value is a file option)."""
         admin, dm, where = options.pop("_admin", False), options.pop("_dm", False), options.pop("_guild", GUILD_ID)
+        channel, sub = options.pop("_channel", None), options.pop("_sub", None)
+        files = {k: v for k, v in options.items() if isinstance(v, dict)}
         opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v} for k, v in options.items()]
-        data = {"id": str(snowflake()), "name": name, "type": 1, "options": opts}
+        opts = [dict(o, type=11, value=o["value"]["id"]) if o["name"] in files else o for o in opts]
+        data = {"id": str(snowflake()), "name": command, "type": 1, "options": opts}
+        if sub:
+            data["options"] = [{"name": sub, "type": 1, "options": opts}]
+        if files:
+            data["resolved"] = {"attachments": {f["id"]: f for f in files.values()}}
         if not dm:
             data["guild_id"] = str(where)
-        return await self.interaction(data, uid, admin=admin, dm=dm, guild=where)
+        return await self.interaction(data, uid, admin=admin, dm=dm, guild=where, channel=channel)
 
     async def click(self, custom_id: str, msg: dict, uid: int = 501, guild: int = GUILD_ID) -> dict:
         """Dispatch a button click on ``msg`` (a message payload the bot sent) in ``guild``."""
@@ -260,7 +280,9 @@ __all__ = [
     "APP_ID",
     "BOT_ID",
     "CHANNEL_ID",
+    "FORUM_ID",
     "GUILD_ID",
+    "HELPER_ROLE_ID",
     "FakeDiscord",
     "Recorded",
     "Session",

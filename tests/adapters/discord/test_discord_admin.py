@@ -119,7 +119,7 @@ def test_commands_synced_only_when_asked(tmp_path: Path) -> None:
         async with running_bot(tmp_path, sync=True, guild_ids=[GUILD_ID]) as r:
             (put,) = commands_puts(r.fake)
             assert put.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
-            assert sorted(c["name"] for c in put.json) == ["ask", "reindex", "sources"]
+            assert sorted(c["name"] for c in put.json) == ["ask", "reindex", "report", "sources"]
             reindex = next(c for c in put.json if c["name"] == "reindex")
             assert int(reindex["default_member_permissions"]) == 1 << 5  # Manage Server
         async with running_bot(tmp_path, sync=True) as r:

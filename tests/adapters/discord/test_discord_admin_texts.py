@@ -61,7 +61,7 @@ def test_a_failing_typing_indicator_is_logged_once_and_the_answer_still_goes_out
     logging.getLogger(commands.__name__).addHandler(capture)
 
     async def scenario() -> None:
-        async with running_bot(tmp_path, service=service) as r:
+        async with running_bot(tmp_path, service=service, reply_in_thread=False) as r:
             setup(r.fake)  # type: ignore[operator]
             await r.fake.mention(ARMISTICE_Q)
             reply = await r.fake.wait_request("POST", rf"^/channels/{CHANNEL_ID}/messages$", timeout=20)
@@ -81,7 +81,7 @@ def test_a_typing_indicator_stuck_in_server_errors_does_not_delay_the_answer(tmp
     """discord.py retries a 500 for ~25 s; the answer does not wait for it."""
 
     async def scenario() -> None:
-        async with running_bot(tmp_path) as r:
+        async with running_bot(tmp_path, reply_in_thread=False) as r:
             r.fake.fail_route("POST", TYPING, status=500, times=20)
             started = time.monotonic()
             await r.fake.mention(ARMISTICE_Q)
@@ -104,7 +104,7 @@ def test_sources_lists_skipped_files_with_their_reason(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with running_bot(tmp_path) as r:
-            sent = await r.fake.slash("sources")
+            sent = await r.fake.slash("sources", _sub="list")
             embed = (await answer_of(r.fake, sent)).json["data"]["embeds"][0]
             assert "3 documents" in embed["description"]
             assert "**2 skipped**" in embed["description"]

@@ -46,10 +46,10 @@ def test_ask_is_deferred_then_answered_with_a_verbatim_quote_and_citation(tmp_pa
 
 
 def test_mention_is_answered_as_a_reply(tmp_path: Path) -> None:
-    """A message mentioning the bot gets a reply (message_reference) quoting the source, pinging nobody."""
+    """With KOREA_BOT_REPLY_IN_THREAD off, a mention gets a reply (message_reference) quoting the source, pinging nobody."""
 
     async def scenario() -> None:
-        async with running_bot(tmp_path) as r:
+        async with running_bot(tmp_path, reply_in_thread=False) as r:
             msg = await r.fake.mention(ARMISTICE_Q)
             reply = await r.fake.wait_request("POST", rf"^/channels/{CHANNEL_ID}/messages$")
             assert str(reply.json["message_reference"]["message_id"]) == msg["id"]
@@ -64,7 +64,7 @@ def test_pings_and_markdown_in_a_source_are_inert(tmp_path: Path) -> None:
     """@everyone, <@&123>, <@456>, code, spoilers and links are quoted escaped; nobody is pinged."""
 
     async def scenario() -> None:
-        async with running_bot(tmp_path) as r:
+        async with running_bot(tmp_path, reply_in_thread=False) as r:
             _, _, followup = await r.ask(PING_Q)
             await r.fake.mention(PING_Q)
             reply = await r.fake.wait_request("POST", rf"^/channels/{CHANNEL_ID}/messages$")
@@ -195,7 +195,7 @@ def test_error_handler_answers_ephemerally_and_logs(tmp_path: Path, caplog: obje
             sent = await r.fake.slash("ask", question=ARMISTICE_Q)
             apology = (await followup_of(r.fake, sent)).json
             assert apology["content"] == ERROR_TEXT and apology["flags"] == 64
-            sources = await r.fake.slash("sources")
+            sources = await r.fake.slash("sources", _sub="list")
             assert (await answer_of(r.fake, sources)).json["data"]["embeds"][0]["title"] == "Sources"
 
     asyncio.run(scenario())
@@ -220,7 +220,7 @@ def test_sources_lists_the_index(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with running_bot(tmp_path) as r:
-            sent = await r.fake.slash("sources")
+            sent = await r.fake.slash("sources", _sub="list")
             embed = (await answer_of(r.fake, sent)).json["data"]["embeds"][0]
             assert "3 documents" in embed["description"] and "seed/armistice.txt" in embed["description"]
             assert r.service.version in embed["footer"]["text"]

@@ -84,7 +84,7 @@ def test_sync_command_pushes_commands_without_a_gateway(tmp_path: Path) -> None:
 
     code, out, err = asyncio.run(scenario())
     assert code == 0, err[-2000:]
-    assert f"synced 3 commands to guild {GUILD_ID}" in out
+    assert f"synced 4 commands to guild {GUILD_ID}" in out
     assert [r.path for r in fake.find("PUT", "commands")] == [f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"]
     assert fake.connections == [] and TOKEN not in out + err
 

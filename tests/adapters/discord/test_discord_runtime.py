@@ -29,7 +29,7 @@ class Slow:
         """Delegate everything else."""
         return getattr(self.inner, name)
 
-    def ask(self, question: str, *args: Any) -> Any:
+    def ask(self, question: str, *args: Any, **kwargs: Any) -> Any:
         """Sleep (off the loop, we hope), then answer."""
         with self._lock:
             self.active += 1
@@ -38,7 +38,7 @@ class Slow:
         try:
             if self.only in question:
                 time.sleep(self.delay)
-            return self.inner.ask(question, *args)
+            return self.inner.ask(question, *args, **kwargs)
         finally:
             with self._lock:
                 self.active -= 1
@@ -64,7 +64,7 @@ def test_slow_search_is_deferred_in_time_and_the_loop_stays_responsive(tmp_path:
                 assert ack.json == {"type": 5}
                 assert ack.at - r.fake.interactions[sent["token"]]["at"] < 3.0
             beat = r.settings.heartbeat_file.stat().st_mtime_ns
-            sources = await r.fake.slash("sources")
+            sources = await r.fake.slash("sources", _sub="list")
             assert (await answer_of(r.fake, sources)).json["data"]["embeds"][0]["title"] == "Sources"
             await asyncio.sleep(0.6)
             assert r.settings.heartbeat_file.stat().st_mtime_ns > beat, "the loop kept beating"

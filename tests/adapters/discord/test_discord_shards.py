@@ -45,7 +45,7 @@ def test_one_process_runs_every_shard_discord_recommends(tmp_path: Path) -> None
     fake = FakeDiscord(TOKEN, shards=2, guilds=GUILDS)
 
     async def scenario() -> None:
-        async with running_bot(tmp_path, fake=fake, shard_count="auto") as r:
+        async with running_bot(tmp_path, fake=fake, shard_count="auto", reply_in_thread=False) as r:
             assert isinstance(r.bot, ShardedKoreaBot) and r.bot.shard_count == 2
             assert [q.path for q in fake.find("GET", r"^/gateway/bot$")] == ["/gateway/bot"]
             assert sorted(op["d"]["shard"] for op in fake.ops(2)) == [[0, 2], [1, 2]]

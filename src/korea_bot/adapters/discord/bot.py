@@ -18,7 +18,8 @@ from ...config import Settings
 from ...errors import BadQuestion
 from ...search.question import clean_question
 from .. import heartbeat
-from . import commands, render
+from . import commands, commands_sources, messages, render
+from .conversations import Chats
 from .state import Cooldown, RecentAnswers
 from .ui import AnswerButton, payload, sync_tree
 
@@ -36,7 +37,9 @@ class KoreaBot(discord.Client):
 
     def __init__(self, settings: Settings, service: Any, sync: bool = False, **client_options: Any) -> None:
         """Wire the bot to ``service`` (None for a sync-only login); nothing connects yet."""
-        client_options.setdefault("intents", discord.Intents.default())
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content_intent  # privileged: only when asked for
+        client_options.setdefault("intents", intents)
         super().__init__(allowed_mentions=discord.AllowedMentions.none(), **client_options)
         self.settings, self.service, self.sync_on_start = settings, service, sync
         self.tree = app_commands.CommandTree(self)
@@ -44,6 +47,7 @@ class KoreaBot(discord.Client):
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="korea-bot-search")
         self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
         self.recent = RecentAnswers()
+        self.chats = Chats()
         self.token_ttl = TOKEN_TTL
         self.synced: list[str] = []
         self._tasks: list[asyncio.Task] = []
@@ -53,6 +57,7 @@ class KoreaBot(discord.Client):
         """Register commands and buttons, sync only when asked, start the heartbeat and reload loops."""
         self.add_dynamic_items(AnswerButton)
         commands.register(self.tree)
+        commands_sources.register(self.tree)
         if self.sync_on_start:
             self.synced = await sync_tree(self.tree, self.settings.guild_ids)
         if self.service is not None:
@@ -124,8 +129,8 @@ class KoreaBot(discord.Client):
     # ---- events, handed to the handlers in commands.py ---------------------------------------------
 
     async def on_message(self, message: discord.Message) -> None:
-        """A message that mentions the bot is a question."""
-        await commands.answer_mention(self, message)
+        """A mention, a reply to an answer, a message in a bot thread or a new forum post is a question."""
+        await messages.on_message(self, message)
 
     async def on_answer_button(self, interaction: discord.Interaction, action: str, key: str) -> None:
         """A click on one of the buttons under an answer."""
@@ -149,21 +154,25 @@ class KoreaBot(discord.Client):
             return render.escape(str(exc)), ""
 
     async def send_followup(
-        self, interaction: discord.Interaction, started: float, msg: render.Rendered, view: Any = None
-    ) -> bool:
-        """Send a followup unless the interaction token has expired (then log and skip); True if sent."""
+        self,
+        interaction: discord.Interaction,
+        started: float,
+        msg: render.Rendered,
+        view: Any = None,
+        mentions: discord.AllowedMentions | None = None,
+    ) -> discord.Message | None:
+        """Send a followup unless the interaction token has expired (then log and skip); the message sent, or None."""
         waited = time.monotonic() - started
         if waited > self.token_ttl:
             log.warning("interaction %s: token expired after %.0fs, reply skipped", interaction.id, waited)
-            return False
+            return None
         try:
-            await interaction.followup.send(**payload(msg, view))
+            return await interaction.followup.send(wait=True, **payload(msg, view, mentions))
         except discord.HTTPException as exc:
             if exc.code in EXPIRED_CODES or exc.status == 401:
                 log.warning("interaction %s: token no longer valid (%s), reply skipped", interaction.id, exc.code)
-                return False
+                return None
             raise
-        return True
 
     async def report_error(self, target: Any, error: Exception) -> None:
         """The one error handler: log with traceback, tell the user briefly (ephemeral for interactions)."""

@@ -1,4 +1,4 @@
-"""Every slash command, the mention handler and the answer buttons, each declared next to its handler."""
+"""/ask, /reindex and the answer buttons, each declared next to its handler (/sources, /report: commands_*.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import discord
@@ -19,8 +20,10 @@ from ...errors import BadQuestion, KoreaBotError, user_message
 from ...formatting import summary
 from ...models import Passage
 from . import render
-from .state import Cooldown, RecentAnswers, strip_mentions
-from .ui import answer_view, payload
+from .answering import default_collection, hand_off, home_channel, log_question, search, with_line
+from .conversations import Chat, Chats
+from .state import Cooldown, RecentAnswers
+from .ui import answer_view
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,6 +36,7 @@ class Bot(Protocol):
     service: Any
     recent: RecentAnswers
     cooldown: Cooldown
+    chats: Chats
     user: discord.ClientUser | None
 
     def gate(self, user_id: int, channel_id: int | None, question: str | None) -> tuple[str | None, str]: ...
@@ -40,8 +44,13 @@ class Bot(Protocol):
     async def run_search(self, fn: Callable[..., T], *args: Any) -> T: ...
 
     async def send_followup(
-        self, interaction: discord.Interaction, started: float, msg: render.Rendered, view: Any = None
-    ) -> bool: ...
+        self,
+        interaction: discord.Interaction,
+        started: float,
+        msg: render.Rendered,
+        view: Any = None,
+        mentions: discord.AllowedMentions | None = None,
+    ) -> discord.Message | None: ...
 
     async def report_error(self, target: Any, error: Exception) -> None: ...
 
@@ -52,30 +61,67 @@ def _bot(interaction: discord.Interaction) -> Bot:
     return bot
 
 
-@app_commands.describe(question="What do you want to know?", private="Show the answer only to you")
-async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
-    """/ask: check, defer at once, search on the worker, follow up with the answer."""
+async def collection_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for `collection`: the live index's collections containing what was typed (at most 25)."""
+    typed = current.strip().lower()
+    names = [n for n in _bot(interaction).service.collections() if n and typed in n.lower()]
+    return [app_commands.Choice(name=n, value=n) for n in names[:25]]
+
+
+def unknown_collection(bot: Bot, name: str) -> str | None:
+    """The refusal for a collection the live index does not have (None when it has it)."""
+    known = [n for n in bot.service.collections() if n]
+    if name in known:
+        return None
+    listed = ", ".join(f"`{n}`" for n in known[:20]) or "none (all sources are at the top level)"
+    return render.clip(f"There is no collection `{name.replace('`', '')}`. The collections are: {listed}.", 2000)
+
+
+@app_commands.describe(
+    question="What do you want to know?",
+    private="Show the answer only to you",
+    collection="Search only this collection of sources",
+)
+@app_commands.autocomplete(collection=collection_names)
+async def ask(interaction: discord.Interaction, question: str, private: bool = False, collection: str = "") -> None:
+    """/ask: check, defer at once, search on the worker (in a thread: with its conversation), follow up."""
     bot = _bot(interaction)
     started = time.monotonic()
-    refusal, question = bot.gate(interaction.user.id, interaction.channel_id, question)
+    home = home_channel(interaction.channel) or interaction.channel_id
+    refusal, question = bot.gate(interaction.user.id, home, question)
+    name = collection.strip().strip("/")
+    if not refusal and name:
+        refusal = unknown_collection(bot, name)
     if refusal:
         await interaction.response.send_message(refusal, ephemeral=True)
         return
+    in_thread = isinstance(interaction.channel, discord.Thread) or bot.chats.is_bot_thread(interaction.channel_id or 0)
+    chat = bot.chats.get(f"t{interaction.channel_id}") if in_thread else None
+    searched = name or (chat.collection if chat is not None else default_collection(bot, home))
     await interaction.response.defer(ephemeral=private, thinking=True)
     try:
-        answer = await bot.run_search(bot.service.ask, question)
+        answer = await search(bot, question, chat, searched)
     except BadQuestion as exc:
         await bot.send_followup(interaction, started, render.Rendered(content=render.escape(str(exc))))
         return
-    log.info("ask: %d chars, answered=%s, %d passages", len(question), answer.answered, len(answer.passages))
-    view = answer_view(bot.recent, answer, private)
-    await bot.send_followup(interaction, started, render.render_answer(answer), view)
-
-
-async def sources(interaction: discord.Interaction) -> None:
-    """/sources: what the live index holds."""
-    stats = _bot(interaction).service.stats()
-    await interaction.response.send_message(**payload(render.render_sources(stats)), ephemeral=True)
+    log.info(
+        "ask: %d chars, %s, %d passages, followup=%s",
+        len(question),
+        answer.confidence,
+        len(answer.passages),
+        answer.followup,
+    )
+    view, key = answer_view(bot.recent, answer, private, searched)
+    line, mentions = hand_off(bot, chat, answer, interaction.guild is not None and not private)
+    msg = with_line(render.render_answer(answer), line)
+    await log_question(bot, answer, interaction.user.id, key)  # before the reply: asked even if it fails
+    sent = await bot.send_followup(interaction, started, msg, view, mentions)
+    if sent is not None and not private:  # a private answer is not part of the channel's conversation
+        chat = chat or Chat(collection=searched)
+        conv_key = f"t{interaction.channel_id}" if in_thread else f"m{sent.id}"
+        chat.remember(answer)
+        bot.chats.put(conv_key, chat)
+        bot.chats.answered_with(sent.id, conv_key)
 
 
 def is_admin(bot: Bot, interaction: discord.Interaction) -> bool:
@@ -89,32 +135,45 @@ def is_admin(bot: Bot, interaction: discord.Interaction) -> bool:
     return any(role.id in bot.settings.admin_role_ids for role in user.roles)
 
 
+def admin_refusal(bot: Bot, interaction: discord.Interaction, command: str) -> str | None:
+    """Why ``command`` is refused here (not in a server, not an admin), or None when it may run."""
+    if interaction.guild is None:
+        return f"{command} only works in a server, not in DMs."
+    if not is_admin(bot, interaction):
+        return f"Only server admins can use {command}."
+    return None
+
+
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 async def reindex(interaction: discord.Interaction) -> None:
     """/reindex (admins, in a server): incremental rebuild on the worker, then the swap."""
     bot = _bot(interaction)
-    if interaction.guild is None:
-        await interaction.response.send_message("/reindex only works in a server, not in DMs.", ephemeral=True)
-        return
-    if not is_admin(bot, interaction):
-        await interaction.response.send_message("Only server admins can use /reindex.", ephemeral=True)
+    refusal = admin_refusal(bot, interaction, "/reindex")
+    if refusal:
+        await interaction.response.send_message(refusal, ephemeral=True)
         return
     started = time.monotonic()
     await interaction.response.defer(ephemeral=True, thinking=True)
+    await reindex_and_reply(bot, interaction, started)
+
+
+async def reindex_and_reply(bot: Bot, interaction: discord.Interaction, started: float, head: str = "") -> None:
+    """Rebuild incrementally on the worker and follow up with the report (``head``, safe markdown, first)."""
     try:
         report = await bot.run_search(bot.service.reindex)
     except KoreaBotError as exc:  # nothing indexable, a read-only index folder…: the live version keeps serving
         text = f"The index was not updated: {user_message(exc)}. I keep answering from version {bot.service.version}."
-        await bot.send_followup(interaction, started, render.Rendered(content=render.clip(render.escape(text), 2000)))
+        body = render.clip(f"{head}\n{render.escape(text)}".strip(), 2000)
+        await bot.send_followup(interaction, started, render.Rendered(content=body))
         return
     log.info("reindex by %s: %s", feedback.hash_user(interaction.user.id)[:12], summary(report))
-    await bot.send_followup(interaction, started, render.Rendered(content=render.render_report(report)))
+    body = render.clip(f"{head}\n{render.render_report(report)}".strip(), 2000)
+    await bot.send_followup(interaction, started, render.Rendered(content=body))
 
 
 SLASH_COMMANDS = (
     (ask, "Ask a question; I answer by quoting my sources, with citations."),
-    (sources, "What I have read: documents, passages, index version."),
     (reindex, "Admins: re-read the sources and update the index."),
 )
 
@@ -148,24 +207,6 @@ async def _keep_typing(channel: Any) -> None:
         log.warning("typing indicator in channel %s failed, answering anyway: %s", getattr(channel, "id", "?"), exc)
 
 
-async def answer_mention(bot: Bot, message: discord.Message) -> None:
-    """Answer a message that mentions the bot, as a reply."""
-    me = bot.user
-    if me is None or message.author.bot or not any(u.id == me.id for u in message.mentions):
-        return
-    try:
-        refusal, question = bot.gate(message.author.id, message.channel.id, strip_mentions(message.content, me.id))
-        if refusal:
-            await message.reply(refusal, mention_author=False)
-            return
-        async with typing_in(message.channel):
-            answer = await bot.run_search(bot.service.ask, question)
-        msg = render.render_answer(answer)
-        await message.reply(mention_author=False, **payload(msg, answer_view(bot.recent, answer)))
-    except Exception as exc:
-        await bot.report_error(message, exc)
-
-
 async def press_button(bot: Bot, interaction: discord.Interaction, action: str, key: str) -> None:
     """More passages, Show context, 👍 / 👎 on an answer."""
     shown = bot.recent.get(key)
@@ -176,6 +217,7 @@ async def press_button(bot: Bot, interaction: discord.Interaction, action: str, 
     answer = shown.answer
     if action in feedback.VOTES:
         entry = feedback.record(answer.question, action, answer.passages, answer.index_version, interaction.user.id)
+        entry["answer"] = key  # the question log's line for this answer has the same key
         await asyncio.to_thread(feedback.append, bot.settings.feedback_file, entry)
         await interaction.response.send_message("Thanks, your feedback was recorded.", ephemeral=True)
         return
@@ -187,8 +229,10 @@ async def press_button(bot: Bot, interaction: discord.Interaction, action: str, 
     await interaction.response.defer(ephemeral=True, thinking=True)
     if action == "more":
         offset = max(p.rank for p in answer.passages)
-        more = await bot.run_search(bot.service.ask, answer.question, None, offset)
-        await bot.send_followup(interaction, started, render.render_more(more), answer_view(bot.recent, more, True))
+        text = answer.searched or answer.question  # a follow-up: the reading that was searched
+        more = await bot.run_search(partial(bot.service.ask, text, offset=offset, collection=shown.collection))
+        view, _key = answer_view(bot.recent, more, True, shown.collection)
+        await bot.send_followup(interaction, started, render.render_more(more), view)
     else:
         contexts = await bot.run_search(_contexts, bot, answer.passages)
         await bot.send_followup(interaction, started, render.render_context(contexts, answer.index_version))

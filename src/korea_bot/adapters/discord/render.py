@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ... import formatting
+from ...ingest.sources import collection_of
 from ...models import Answer, BuildReport, IndexStats, Passage
 
 CONTENT_MAX = 2000
@@ -245,11 +246,13 @@ def render_context(passages: Sequence[Passage], version: str) -> Rendered:
 
 
 def render_sources(stats: IndexStats) -> Rendered:
-    """What is indexed: documents with passage counts, the files skipped and why, index version, build, model."""
-    lines = [
-        f"• {escape(d.title or d.source)} (`{d.source.replace('`', '')}`) — {d.passages} passages"
-        for d in stats.documents
-    ]
+    """What is indexed: documents by collection with passage counts, the files skipped and why, index version, build, model."""
+    lines, shown = [], None
+    for d in sorted(stats.documents, key=lambda d: (collection_of(d.source), d.source)):
+        if collection_of(d.source) != shown:  # one heading per collection (top-level folder)
+            shown = collection_of(d.source)
+            lines.append(f"__{escape(shown)}__" if shown else "__(top level)__")
+        lines.append(f"• {escape(d.title or d.source)} (`{d.source.replace('`', '')}`) — {d.passages} passages")
     footer = f"index {stats.version} · built {stats.built_at} · model {stats.model}"
     head = f"**{len(stats.documents)} documents, {stats.passages} passages**\n"
     skipped = [f"• `{name.replace('`', '')}`: {escape(reason)}" for name, reason in stats.skipped]

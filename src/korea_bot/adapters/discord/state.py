@@ -44,6 +44,7 @@ class Shown:
 
     answer: Answer
     private: bool = False
+    collection: str | None = None  # the collection it searched ("More passages" searches it again)
 
 
 class RecentAnswers:

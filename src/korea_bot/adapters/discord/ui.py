@@ -50,15 +50,18 @@ class AnswerButton(
             await bot.report_error(interaction, exc)
 
 
-def answer_view(recent: RecentAnswers, answer: Answer, private: bool = False) -> discord.ui.View | None:
-    """The buttons under an answer with passages (any tier); the answer is kept in ``recent`` for them."""
+def answer_view(
+    recent: RecentAnswers, answer: Answer, private: bool = False, collection: str | None = None
+) -> tuple[discord.ui.View | None, str]:
+    """The buttons under an answer with passages (any tier) and their key ("" without passages); the answer is kept
+    in ``recent`` for them (the key also joins 👍 / 👎 to the question log)."""
     if not answer.passages:
-        return None
-    key = recent.add(Shown(answer, private))
+        return None, ""
+    key = recent.add(Shown(answer, private, collection))
     view = discord.ui.View(timeout=None)
     for action in ACTIONS:
         view.add_item(AnswerButton(action, key))
-    return view
+    return view, key
 
 
 def to_embeds(msg: render.Rendered) -> list[discord.Embed]:
@@ -66,11 +69,16 @@ def to_embeds(msg: render.Rendered) -> list[discord.Embed]:
     return [discord.Embed.from_dict(e) for e in msg.embeds]
 
 
-def payload(msg: render.Rendered, view: discord.ui.View | None = None) -> dict[str, Any]:
-    """Keyword arguments for send / reply / followup.send: content, embeds and (when there is one) the view."""
+def payload(
+    msg: render.Rendered, view: discord.ui.View | None = None, mentions: discord.AllowedMentions | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for send / reply / followup.send: content, embeds, the view and allowed mentions (when set;
+    the client default is none)."""
     kwargs: dict[str, Any] = {"content": msg.content or None, "embeds": to_embeds(msg)}
     if view is not None:
         kwargs["view"] = view
+    if mentions is not None:
+        kwargs["allowed_mentions"] = mentions
     return kwargs
 
 
