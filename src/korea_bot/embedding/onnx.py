@@ -36,7 +36,9 @@ class OnnxEmbedder:
             import onnxruntime as ort
             from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise EmbedderError(f"the ONNX encoder needs onnxruntime and tokenizers ({exc}): pip install korea-bot")
+            raise EmbedderError(
+                f"the ONNX encoder needs onnxruntime and tokenizers ({exc}): pip install korea-bot"
+            ) from None
         self.name = name if variant == "fp32" else f"{name}+onnx-{variant}"  # int8 vectors differ: own index
         self.dim = int(meta["dim"])
         self.variant = variant
