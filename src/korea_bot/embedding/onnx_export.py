@@ -68,6 +68,9 @@ def _export_fp32(model_path: Path, out: Path) -> None:
         from transformers import AutoModel
     except ImportError as exc:
         raise EmbedderError(f"exporting to ONNX needs torch and transformers ({exc}): pip install korea-bot") from None
+    from .transformer import _quiet_transformers
+
+    _quiet_transformers()
     model = AutoModel.from_pretrained(str(model_path))
     model.eval()
 
