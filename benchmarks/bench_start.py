@@ -13,6 +13,8 @@ Sections (results merged into benchmarks/results/start.json):
   sentence-transformers, the same questions, rounds alternated; p50/p95 and the ratio of the p50s. Goal <= 0.4.
 - rss: peak resident memory of a fresh serving process (`korea-bot ask --questions FILE`, the Service the bot runs)
   answering the seed dev questions on the bundled article. Goal <= 300 MiB.
+- int8: what KOREA_BOT_ENCODER=onnx-int8 costs: cosine of int8 to fp32 vectors on --int8-sample seed+wiki passages,
+  top-10 overlap of the questions' exact neighbours among them, and seed dev hit@1/hit@3 with an int8-built index.
 """
 
 from __future__ import annotations
@@ -35,20 +37,29 @@ from scale import percentiles
 
 from korea_bot.config import DEFAULT_MODEL, load_settings
 from korea_bot.embedding import make_embedder
+from korea_bot.evaluation import evaluate, load_eval
+from korea_bot.index import embed_text
 from korea_bot.service import Service
 
-SECTIONS = ("cold", "latency", "rss")
+SECTIONS = ("cold", "latency", "rss", "int8")
 QUESTION = "What did North Korea test on November 29, 2017?"
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one whole child process (os.wait4's accounting)."""
+    """Wall seconds and peak RSS (MiB) of one whole child process (os.wait4's accounting).
+
+    posix_spawn, not fork: a forked child's peak RSS would count the pages of this (large) process it was copied from.
+    """
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
+    ]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{cmd[:3]} failed: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+        raise RuntimeError(f"{' '.join(cmd[:3])} exited {os.waitstatus_to_exitcode(status)}")
     return wall, usage.ru_maxrss / 1024
 
 
@@ -124,12 +135,44 @@ def bench_rss(work: Path, shared: Path) -> dict:
     return out
 
 
+def bench_int8(work: Path, shared: Path, sample: int) -> dict:
+    """int8 against fp32 ONNX: vector cosine, top-10 neighbour overlap, and seed dev hit@1 (index built by each)."""
+    ds = prepare("seed+wiki", work, model=DEFAULT_MODEL)
+    fp32, int8 = make_embedder(DEFAULT_MODEL, "onnx"), make_embedder(DEFAULT_MODEL, "onnx-int8")
+    index = make_service(ds, fp32, DEFAULT_MODEL).index
+    step = max(1, len(index.chunks) // sample)
+    texts = [embed_text(index.documents[c.source].title, c.text) for c in index.chunks[::step][:sample]]
+    a, b = fp32.embed(texts), int8.embed(texts)
+    cosine = (a * b).sum(axis=1)
+    qs = questions(shared)
+    qa, qb = fp32.embed(qs), int8.embed(qs)
+    top_a, top_b = np.argsort(-(qa @ a.T), axis=1)[:, :10], np.argsort(-(qb @ b.T), axis=1)[:, :10]
+    overlap = float(np.mean([len(set(x) & set(y)) / 10 for x, y in zip(top_a, top_b, strict=True)]))
+    dev = {}
+    for encoder, emb in (("fp32", fp32), ("int8", int8)):
+        settings = load_settings(index_dir=work / "seed" / f"index-{encoder}", question_log="off")
+        service = Service(settings.model_copy(update={"sources_dir": ROOT / "docs_index" / "sources"}), embedder=emb)
+        service.ensure_index()
+        metrics = evaluate(load_eval(shared / "eval" / "seed_dev.jsonl"), service.search)
+        dev[encoder] = {k: metrics[k] for k in ("hit@1", "hit@3", "abstain_correct")}
+    row = {
+        "passages": len(texts),
+        "cosine": {"mean": float(cosine.mean()), "min": float(cosine.min()), "p05": float(np.percentile(cosine, 5))},
+        "questions": len(qs),
+        "top10_overlap": overlap,
+        "seed_dev": dev,
+    }
+    print(f"int8: {row}", flush=True)
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections and merge their results into start.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3, help="latency rounds per encoder")
+    parser.add_argument("--int8-sample", type=int, default=2000, help="passages compared in the int8 section")
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--work", type=Path, default=ROOT / ".korea_bot_eval" / "bench")
     parser.add_argument("--out", type=Path, default=RESULTS / "start.json")
@@ -144,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
             data = bench_cold(args.work, args.cold_runs)
         elif section == "latency":
             data = bench_latency(args.work, args.shared, args.rounds)
-        else:
+        elif section == "rss":
             data = bench_rss(args.work, args.shared)
+        else:
+            data = bench_int8(args.work, args.shared, args.int8_sample)
         data.update(
             commit=git_commit(),
             measured_at=datetime.now(UTC).isoformat(timespec="seconds"),

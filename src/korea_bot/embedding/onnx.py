@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from .base import Spans, normalise, pool_spans
 from .onnx_files import onnx_file, read_meta
 
 log = logging.getLogger(__name__)
+SMALL_BATCH = 16  # up to this many texts (a question) run as one batch on one thread
 Row = tuple[int, np.ndarray, np.ndarray, np.ndarray]  # text index, token vectors, token offsets, mean-pooled vector
 
 
@@ -45,7 +47,8 @@ class OnnxEmbedder:
         self._inputs = list(meta["inputs"])
         self._tokenizer = _tokenizer(Tokenizer, model_path / "tokenizer.json", int(meta["max_length"]))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or default_threads()
+        self._workers = threads or default_threads()
+        options.intra_op_num_threads = 1  # parallel across batches instead: on a busy machine 2 threads wait
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on shared cores
         try:
@@ -55,7 +58,6 @@ class OnnxEmbedder:
                 f"cannot load the ONNX export {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}): "
                 "delete it and run `korea-bot export-onnx`"
             ) from None
-        self._lock = threading.Lock()
 
     def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Encode texts in batches into normalised float32 vectors."""
@@ -77,28 +79,54 @@ class OnnxEmbedder:
         return normalise(vecs), normalise(np.stack(flat) if flat else np.zeros((0, self.dim), dtype=np.float32))
 
     def _rows(self, texts: list[str], batch_size: int) -> Iterator[Row]:
-        """Forward passes over batches of similar length (longest first, as sentence-transformers sorts)."""
+        """Forward passes over batches of similar length (longest first, as sentence-transformers sorts).
+
+        Each run uses one thread: a question waits for no second core; bigger inputs run batches side by side on
+        `workers` threads (onnxruntime releases the GIL), at most two batches per worker in flight.
+        """
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), max(1, batch_size)):
-            chosen = order[start : start + batch_size]
-            with self._lock:
-                encodings = self._tokenizer.encode_batch([texts[i] for i in chosen])
-                feed = {
-                    "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-                }
-                (tokens,) = self._session.run(None, {name: feed[name] for name in self._inputs})
-            mask = feed["attention_mask"].astype(np.float32)[:, :, None]
-            pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
-            for row, (index, enc) in enumerate(zip(chosen, encodings, strict=True)):
-                real = int(feed["attention_mask"][row].sum())
-                offsets = np.asarray(enc.offsets[:real], dtype=np.int64).reshape(-1, 2)
-                yield index, tokens[row, :real], offsets, pooled[row]
+        if len(texts) > SMALL_BATCH:  # enough text to keep every worker busy
+            batch_size = min(batch_size, -(-len(texts) // self._workers))
+        batch_size = max(1, batch_size)
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        if len(batches) == 1 or self._workers == 1:
+            for chosen in batches:
+                yield from self._split(chosen, *self._forward([texts[i] for i in chosen]))
+            return
+        with ThreadPoolExecutor(self._workers) as pool:
+            pending: deque = deque()
+            for chosen in batches:
+                pending.append((chosen, pool.submit(self._forward, [texts[i] for i in chosen])))
+                if len(pending) >= 2 * self._workers:
+                    done, future = pending.popleft()
+                    yield from self._split(done, *future.result())
+            while pending:
+                done, future = pending.popleft()
+                yield from self._split(done, *future.result())
+
+    def _forward(self, batch: list[str]) -> tuple[list, np.ndarray, np.ndarray]:
+        """Tokenise and run one batch: the encodings, the attention mask and the token vectors."""
+        encodings = self._tokenizer.encode_batch(batch)
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (tokens,) = self._session.run(None, {name: feed[name] for name in self._inputs})
+        return encodings, feed["attention_mask"], tokens
+
+    def _split(self, chosen: list[int], encodings: list, attention: np.ndarray, tokens: np.ndarray) -> Iterator[Row]:
+        """Mean pooling over the attention mask, and each text's real tokens with their character offsets."""
+        mask = attention.astype(np.float32)[:, :, None]
+        pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+        for row, (index, enc) in enumerate(zip(chosen, encodings, strict=True)):
+            real = int(attention[row].sum())
+            offsets = np.asarray(enc.offsets[:real], dtype=np.int64).reshape(-1, 2)
+            yield index, tokens[row, :real], offsets, pooled[row]
 
 
 def default_threads() -> int:
-    """One ONNX Runtime thread per core, up to 4: a question costs the same on 1 or 2 (docs/BENCHMARKS.md)."""
+    """Worker threads for batches: one per core, up to 4 (each run itself is single-threaded; docs/BENCHMARKS.md)."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
