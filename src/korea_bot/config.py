@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sources_dir: Path = Path("docs_index/sources")
     index_dir: Path = Path("docs_index/index")
     model: str = DEFAULT_MODEL
+    encoder: Literal["auto", "onnx", "onnx-int8", "torch"] = "auto"  # auto: ONNX Runtime when exportable (no torch)
+    onnx_dir: Path | None = None  # where ONNX exports are kept (default ~/.cache/korea_bot/onnx)
     top_k: int = Field(default=3, ge=1, le=10)
     min_score: float = Field(default=RetrievalSettings.min_score, ge=-1.0, le=1.0)
     max_passage_chars: int = Field(default=ChunkSettings.max_chars, ge=120, le=4000)

@@ -41,7 +41,7 @@ class LiveIndex:
     def embedder(self) -> Embedder:
         """The embedder, built on first use."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings.model)
+            self._embedder = make_embedder(self.settings.model, self.settings.encoder, self.settings.onnx_dir)
         return self._embedder
 
     @property

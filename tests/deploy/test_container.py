@@ -225,8 +225,12 @@ def test_dockerfile_is_multi_stage_on_a_pinned_slim_python_311(dockerfile) -> No
     assert len(stages) >= 2, "expected a builder stage and a runtime stage"
     args = arg_defaults(head)
     pinned = re.compile(r"python:3\.11\.\d+-slim(-bookworm)?@sha256:[0-9a-f]{64}\Z")
+    earlier: set[str] = set()
     for stage in stages:
         image = stage[0].value.split()[0]
+        earlier.add(stage_name(stage) or "")
+        if image in earlier:  # a stage built on an earlier one (serving: the builder's venv, trimmed)
+            continue
         image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), image)
         assert pinned.match(image), f"line {stage[0].line}: {image!r}: pin a 3.11 patch tag + digest"
 
@@ -295,12 +299,13 @@ def test_bundled_corpus_is_indexed_at_build_time_and_shipped(dockerfile, final_s
     name = stage_name(builder[0])
     copies = [flags_and_args(i.value) for i in final_stage if i.keyword == "COPY"]
     env = stage_env(final_stage)
-    from_builder = {args[-1].rstrip("/") for flags, args in copies if flags.get("from") == name}
+    derived = {name} | {stage_name(s) for s in stages if s[0].value.split()[0] == name}  # FROM builder AS …
+    from_builder = {args[-1].rstrip("/") for flags, args in copies if flags.get("from") in derived}
     assert env["KOREA_BOT_INDEX_DIR"] in from_builder, "the built index is not copied into the image"
     assert env["KOREA_BOT_SOURCES_DIR"] in from_builder, "the bundled sources are not copied into the image"
     assert "/opt/venv" in from_builder, "the virtual environment is not copied into the image"
     # The index belongs to the bot user (it updates it); the sources stay root's (read-only for the bot).
-    owners = {args[-1].rstrip("/"): flags.get("chown") for flags, args in copies if flags.get("from") == name}
+    owners = {args[-1].rstrip("/"): flags.get("chown") for flags, args in copies if flags.get("from") in derived}
     assert owners[env["KOREA_BOT_INDEX_DIR"]], "the index must be chowned to the bot user"
     assert not owners[env["KOREA_BOT_SOURCES_DIR"]]
 

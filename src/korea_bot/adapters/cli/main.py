@@ -91,6 +91,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "sync":
             return run.sync_commands(settings)
         return run.run_bot(settings, sync=args.sync)
+    if args.command == "export-onnx":
+        from .export import cmd_export_onnx
+
+        return cmd_export_onnx(args, settings)
     from .chat import cmd_chat
     from .commands import cmd_ask, cmd_eval, cmd_index, cmd_report
 

@@ -49,6 +49,12 @@ COMMANDS = {
         "the most asked questions, those with no supporting passage or only closest passages, and the answers "
         "voted down with their quotes: which texts to add.",
     ),
+    "export-onnx": (
+        "export the model to ONNX for the torch-free encoder",
+        "Export the configured model (KOREA_BOT_MODEL) to ONNX once, into KOREA_BOT_ONNX_DIR (default "
+        "~/.cache/korea_bot/onnx), so `ask` and `run` answer without importing torch (KOREA_BOT_ENCODER=auto or "
+        "onnx). Needs torch; nothing is downloaded. `index` and `ask` make the export themselves when it is missing.",
+    ),
     "run": (
         "run the Discord bot",
         "Bring the index up to date, then connect to Discord and answer /ask, mentions and the answer buttons until "
@@ -130,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--qrels", type=Path, help="relevance labels for BEIR queries (default qrels/train.tsv)")
     p.add_argument("--json", action="store_true", default=None, help="print the metrics as JSON")
+    p = command("export-onnx")
+    p.add_argument("--model", help="embedding model name or folder (KOREA_BOT_MODEL)")
+    p.add_argument("--int8", action="store_true", help="also quantise to int8 (KOREA_BOT_ENCODER=onnx-int8)")
     p = command("run")
     _common(p)
     p.add_argument("--sync", action="store_true", help="sync slash commands before connecting")
