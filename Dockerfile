@@ -86,7 +86,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     KOREA_BOT_INDEX_DIR=/app/docs_index/index \
     KOREA_BOT_ONNX_DIR=/opt/venv/share/korea_bot/onnx \
     KOREA_BOT_HEARTBEAT_FILE=/tmp/korea_bot.heartbeat \
-    KOREA_BOT_FEEDBACK_FILE=/app/data/feedback.jsonl
+    KOREA_BOT_FEEDBACK_FILE=/app/data/feedback.jsonl \
+    KOREA_BOT_QUESTION_LOG=/app/data/questions.jsonl
 
 COPY --from=serving /opt/venv /opt/venv
 # Sources stay root-owned (the bot only reads them); the index is the bot's to update.

@@ -464,7 +464,7 @@ def test_compose_mounts_sources_read_only_and_index_on_a_named_volume(compose, f
     # Whatever the bot writes lives on a named volume or in /tmp (the root filesystem is read-only).
     assert bot.get("read_only") is True
     writable = {t for t, v in vols.items() if v["type"] == "volume"} | {"/tmp"}
-    for key in ("KOREA_BOT_FEEDBACK_FILE", "KOREA_BOT_HEARTBEAT_FILE"):
+    for key in ("KOREA_BOT_FEEDBACK_FILE", "KOREA_BOT_QUESTION_LOG", "KOREA_BOT_HEARTBEAT_FILE"):
         assert any(env[key].startswith(w + "/") for w in writable), f"{key}={env[key]} is not writable"
     assert str(bot.get("user", "0")).split(":")[0] not in {"0", "root"}
 
