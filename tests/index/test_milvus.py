@@ -126,3 +126,14 @@ def test_missing_pymilvus_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(__import__("sys").modules, "pymilvus", None)
     with pytest.raises(SearchBackendError, match=r"pip install 'korea-bot\[milvus\]'"):
         milvus_client.connect("/tmp/never-opened.db")
+
+
+def test_a_restarted_engine_serves_the_published_version(seed: Path, tmp_path: Path, uri: str) -> None:
+    """After the engine stops (its collections released), a new process's load finds and loads the live version."""
+    builder = service(seed, tmp_path / "index", "milvus", uri)
+    builder.ensure_index()
+    want = builder.ask(QUESTIONS[0]).passages
+    milvus_client.release(uri)  # the Lite engine stops; reopening it starts with every collection released
+    again = service(seed, tmp_path / "index", "milvus", uri)
+    assert again.is_stale() is False and again.version == builder.version
+    assert again.ask(QUESTIONS[0]).passages == want

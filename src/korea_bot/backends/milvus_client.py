@@ -30,6 +30,8 @@ def pymilvus() -> Any:
         raise SearchBackendError(
             "KOREA_BOT_SEARCH_BACKEND=milvus needs pymilvus: pip install 'korea-bot[milvus]'"
         ) from None
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # its tracebacks; ours is the one-line error
     return module
 
 

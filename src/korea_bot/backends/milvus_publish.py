@@ -10,7 +10,7 @@ import numpy as np
 
 from ..index import LoadedIndex
 from ..index.dense import EXACT_LIMIT, HNSW_EF_CONSTRUCTION, HNSW_M
-from .milvus_client import ALIAS, blob_rows, guarded, live_collection, names, pymilvus, tag, version_of
+from .milvus_client import ALIAS, blob_rows, guarded, is_lite, live_collection, names, pymilvus, tag, version_of
 
 log = logging.getLogger(__name__)
 BATCH = 500  # rows per insert call
@@ -22,22 +22,22 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     coll = names(loaded.version)
     if guarded(uri, "reading the alias", lambda: live_collection(client)) == coll["passages"]:
         return False
-    guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll))
+    guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
     log.info("Milvus at %s now serves version %s", uri, loaded.version)
     return True
 
 
-def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str]) -> None:
+def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:
     """Create the version's three collections (replacing a half-written earlier attempt) and fill them."""
     dim, n = int(loaded.manifest["dim"]), len(loaded.chunks)
     for name in coll.values():
         if client.has_collection(name):
             client.drop_collection(name)
-    _create(client, coll["passages"], _passage_schema(client, dim), "vec", n)
-    _create(client, coll["sentences"], _sentence_schema(client, dim), "vec", 0)
-    _create(client, coll["blobs"], _blob_schema(client), "pad", 0)
+    _create(client, coll["passages"], _passage_schema(client, dim), "vec", n, wait)
+    _create(client, coll["sentences"], _sentence_schema(client, dim), "vec", 0, wait)
+    _create(client, coll["blobs"], _blob_schema(client), "pad", 0, wait)
     sparse = bm25_rows(loaded.keyword.retriever, n)
     for lo in range(0, n, BATCH):
         rows = range(lo, min(n, lo + BATCH))
@@ -95,8 +95,12 @@ def bm25_rows(retriever: Any, n: int) -> list[dict[int, float]]:
     return out
 
 
-def _create(client: Any, name: str, schema: Any, field: str, n: int) -> None:
-    """A collection whose vector field is searched exactly up to EXACT_LIMIT rows and with HNSW beyond."""
+def _create(client: Any, name: str, schema: Any, field: str, n: int, wait: bool) -> None:
+    """A collection whose vector field is searched exactly up to EXACT_LIMIT rows and with HNSW beyond.
+
+    Milvus Lite builds indexes at once and lacks the AllocTimestamp call pymilvus' wait makes (it logs an error
+    and sleeps 0.5 s per index), so only a server is waited for.
+    """
     params = client.prepare_index_params()
     if n > EXACT_LIMIT:
         hnsw = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
@@ -105,7 +109,8 @@ def _create(client: Any, name: str, schema: Any, field: str, n: int) -> None:
         params.add_index(field, index_type="FLAT", metric_type="IP")
     if field == "vec" and "bm" in [f.name for f in schema.fields]:
         params.add_index("bm", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-    client.create_collection(name, schema=schema, index_params=params)
+    client.create_collection(name, schema=schema)
+    client.create_index(name, params, sync=wait)
 
 
 def _passage_schema(client: Any, dim: int) -> Any:

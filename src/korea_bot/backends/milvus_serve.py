@@ -185,6 +185,8 @@ def load_live(client: Any, uri: str) -> MilvusLoaded:
 
 def _load(engine: Engine, blobs_name: str) -> MilvusLoaded:
     """Read a version's blobs and passages (texts) and wrap its searches."""
+    for name in (engine.passages, engine.sentences, blobs_name):  # released after an engine restart
+        guarded(engine.uri, f"loading {name}", lambda name=name: engine.client.load_collection(name))
     blobs = guarded(engine.uri, "reading the version", lambda: read_blobs(engine.client, blobs_name))
     manifest = blobs["manifest"]
     n, dim = int(manifest["counts"]["passages"]), int(manifest["dim"])
