@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 TOPK_MAX = 16_384  # Milvus' largest limit: BM25 scores beyond the best 16,384 passages read as 0
 PAGE = 2000  # passages per query while loading
 RETRIES = 3
+CACHE_ROWS = 4096  # passages whose sentence vectors a process keeps (~6 MB at 384 dimensions)
 
 
 @dataclass
@@ -153,18 +154,30 @@ class MilvusLoaded(LoadedIndex):
     engine: Engine | None = None
 
     def sentence_vectors_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The float32 sentence vectors of the given passages, flat, and where each passage's run begins."""
+        """The float32 sentence vectors of the given passages, flat, and where each passage's run begins.
+
+        An answer asks for the same candidates' sentences up to three times (scoring, features, highlight): the
+        last CACHE_ROWS passages' vectors are kept, so each is fetched once.
+        """
         assert self.engine is not None
         rows = np.asarray(rows, dtype=np.int64)
-        found = self.engine.rows_where(self.engine.sentences, np.unique(rows), ["id", "row", "vec"])
-        by_row: dict[int, list[tuple[int, list[float]]]] = {}
-        for r in found:
-            by_row.setdefault(int(r["row"]), []).append((int(r["id"]), r["vec"]))
-        runs = [[v for _, v in sorted(by_row.get(int(r), []))] for r in rows]
-        counts = np.asarray([len(run) for run in runs], dtype=np.int64)
-        flat = [v for run in runs for v in run]
+        cache: OrderedDict[int, np.ndarray] = self.derived.setdefault("milvus_sentences", OrderedDict())
+        missing = np.unique([r for r in rows.tolist() if r not in cache]).astype(np.int64)
         dim = int(self.manifest["dim"])
-        return np.asarray(flat, dtype=np.float32).reshape(len(flat), dim), np.cumsum(counts) - counts
+        if missing.size:
+            by_row: dict[int, list[tuple[int, list[float]]]] = {int(r): [] for r in missing}
+            for r in self.engine.rows_where(self.engine.sentences, missing, ["id", "row", "vec"]):
+                by_row[int(r["row"])].append((int(r["id"]), r["vec"]))
+            for row, found in by_row.items():
+                cache[row] = np.asarray([v for _, v in sorted(found)], dtype=np.float32).reshape(len(found), dim)
+        runs = [cache[int(r)] for r in rows]
+        for r in rows.tolist():
+            cache.move_to_end(r)
+        while len(cache) > CACHE_ROWS:
+            cache.popitem(last=False)
+        counts = np.asarray([len(run) for run in runs], dtype=np.int64)
+        flat = np.concatenate(runs) if runs else np.zeros((0, dim), np.float32)
+        return flat, np.cumsum(counts) - counts
 
 
 def load_live(client: Any, uri: str) -> MilvusLoaded:
