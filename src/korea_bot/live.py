@@ -90,10 +90,11 @@ class LiveIndex:
 
     def is_stale(self) -> bool:
         """True when the index is missing or the sources or settings differ from what it was built from."""
-        if current_version(self.settings.index_dir) is None:
-            return True
-        if self._published() != current_version(self.settings.index_dir):
-            return True  # the Milvus backend does not serve the files' live version yet
+        files = current_version(self.settings.index_dir)
+        if self._reader():
+            return self._published() is None
+        if files is None or self._published() != files:
+            return True  # (the Milvus backend does not serve the files' live version yet)
         try:
             manifest = self.index.manifest
         except (IndexMismatch, IndexOutdated):
@@ -130,6 +131,9 @@ class LiveIndex:
     def _update(self, progress: Progress | None) -> BuildReport | None:
         """ensure_index without the fallback: build when stale, waiting for another process's build."""
         if not self.is_stale() and self._index is not None:
+            return None
+        if self._reader() and not self.is_stale():  # it serves what another process published: nothing to build
+            self._set(self._load())
             return None
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
@@ -172,6 +176,10 @@ class LiveIndex:
             return
         with ticking(ProgressLines(log.info)) as lines:
             yield lines
+
+    def _reader(self) -> bool:
+        """True for a Milvus-backend process with no files index of its own (it only reads what others publish)."""
+        return self.settings.search_backend == "milvus" and current_version(self.settings.index_dir) is None
 
     def _published(self) -> str | None:
         """The version this process should serve: the files' CURRENT, or the Milvus alias's under that backend."""

@@ -137,3 +137,13 @@ def test_a_restarted_engine_serves_the_published_version(seed: Path, tmp_path: P
     again = service(seed, tmp_path / "index", "milvus", uri)
     assert again.is_stale() is False and again.version == builder.version
     assert again.ask(QUESTIONS[0]).passages == want
+
+
+def test_a_reader_without_a_files_index_only_reads_milvus(seed: Path, tmp_path: Path, uri: str) -> None:
+    """A shard process with no index folder of its own serves what Milvus serves, building nothing."""
+    builder = service(seed, tmp_path / "index", "milvus", uri)
+    builder.ensure_index()
+    reader = service(tmp_path / "no-sources", tmp_path / "no-index", "milvus", uri)
+    assert reader.ensure_index() is None and reader.version == builder.version
+    assert reader.ask(QUESTIONS[0]).passages == builder.ask(QUESTIONS[0]).passages
+    assert not (tmp_path / "no-index").exists()
