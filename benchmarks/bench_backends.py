@@ -254,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
 def _merge(out: Path, entries: dict) -> None:
     """Merge entries into the results file."""
     old = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    old.update(entries)
+    for key, value in entries.items():  # a run of some sections keeps the other sections' figures
+        old[key] = {**old.get(key, {}), **value}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(old, indent=2) + "\n", encoding="utf-8")
 
