@@ -14,7 +14,10 @@ from helpers.paths import SEED
 
 from korea_bot.backends import milvus_client
 from korea_bot.backends.milvus_client import names
+from korea_bot.backends.milvus_publish import publish
+from korea_bot.backends.milvus_serve import load_live
 from korea_bot.errors import SearchBackendError
+from korea_bot.index import load_index
 
 pytest.importorskip("pymilvus")
 QUESTIONS = [
@@ -147,3 +150,19 @@ def test_a_reader_without_a_files_index_only_reads_milvus(seed: Path, tmp_path: 
     assert reader.ensure_index() is None and reader.version == builder.version
     assert reader.ask(QUESTIONS[0]).passages == builder.ask(QUESTIONS[0]).passages
     assert not (tmp_path / "no-index").exists()
+
+
+def test_an_older_version_published_late_does_not_move_the_alias_back(tmp_path: Path, uri: str) -> None:
+    """Two builders publishing in turn: whichever finishes last, the newer build stays live."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
+    svc.ensure_index()
+    older = load_index(tmp_path / "index")
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    svc.ensure_index()
+    newer = load_index(tmp_path / "index")
+    client = milvus_client.connect(uri)
+    assert publish(client, uri, newer) is True
+    assert publish(client, uri, older) is False
+    assert load_live(client, uri).version == newer.version
+    assert not set(names(older.version).values()) & set(client.list_collections())

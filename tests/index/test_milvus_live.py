@@ -45,10 +45,10 @@ def uri(tmp_path: Path) -> Iterator[str]:
 def test_alias_switches_during_searches_never_mix_versions(tmp_path: Path, uri: str) -> None:
     """Readers loading and searching while versions are published always see one whole version's data."""
     truth = {}
-    for i in range(4):
-        make_corpus(tmp_path / f"src{i}", n_files=3 + i, seed=i)
-        service(tmp_path / f"src{i}", tmp_path / f"idx{i}", "files", uri).ensure_index()
-        loaded = load_index(tmp_path / f"idx{i}")
+    for i in range(4):  # four successive versions of one index (each held in memory: its folder may be cleaned)
+        make_corpus(tmp_path / "src", n_files=3 + i, seed=i)
+        service(tmp_path / "src", tmp_path / "index", "files", uri).ensure_index()
+        loaded = load_index(tmp_path / "index")
         truth[loaded.version] = loaded
     versions = list(truth)
     client = milvus_client.connect(uri)

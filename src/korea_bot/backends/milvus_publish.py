@@ -10,6 +10,7 @@ import numpy as np
 
 from ..index import LoadedIndex
 from ..index.dense import EXACT_LIMIT, HNSW_EF_CONSTRUCTION, HNSW_M
+from ..index.store import version_key
 from .milvus_client import ALIAS, blob_rows, guarded, is_lite, live_collection, names, pymilvus, tag, version_of
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,13 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     if guarded(uri, "reading the alias", lambda: live_collection(client)) == coll["passages"]:
         return False
     guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
+    live = guarded(uri, "reading the alias", lambda: live_collection(client))
+    newer = version_of(live) if live else None
+    if newer is not None and version_key(newer.replace("_", "-")) > version_key(loaded.version):
+        log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, newer, loaded.version)
+        for name in coll.values():
+            guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
+        return False  # two builders published in turn; the later build wins whatever order they finish in
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
     log.info("Milvus at %s now serves version %s", uri, loaded.version)
