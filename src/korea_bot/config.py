@@ -108,6 +108,9 @@ class Settings(BaseSettings):
 
     shard_count: int | Literal["auto"] | None = None  # total Discord shards; set = AutoShardedClient (docs/SCALING.md)
     shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)  # this process's shards (empty: all)
+    search_backend: Literal["files", "milvus"] = "files"  # where search runs: the version files or Milvus
+    milvus_uri: str = "docs_index/milvus.db"  # a *.db file path = Milvus Lite; http(s)://host:19530 = a server
+    milvus_token: SecretStr | None = None  # a Milvus server's "user:password" or API key (/run/secrets/...)
     cooldown_seconds: float = Field(default=10.0, ge=0.0)
     cooldown_rate: int = Field(default=3, ge=1)
     heartbeat_file: Path = Path("/tmp/korea_bot.heartbeat")

@@ -50,6 +50,10 @@ class IndexMismatch(KoreaBotError):
     """The index on disk was built with another model or dimension than the one configured."""
 
 
+class SearchBackendError(KoreaBotError):
+    """The configured search engine (Milvus) cannot be reached or used; the message names the URI."""
+
+
 class BuildLocked(KoreaBotError):
     """Another process is building this index right now."""
 

@@ -9,9 +9,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from .backends import milvus_live
 from .config import Settings
 from .embedding import Embedder, make_embedder
-from .errors import BuildLocked, IndexCorrupt, IndexMismatch, IndexOutdated, KoreaBotError, user_message
+from .errors import (
+    BuildLocked,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexOutdated,
+    KoreaBotError,
+    SearchBackendError,
+    user_message,
+)
 from .index import LoadedIndex, build_index, current_version, index_params, load_index, read_skipped, stale_reason
 from .models import BuildReport
 from .progress import ProgressLines, ticking
@@ -59,7 +68,8 @@ class LiveIndex:
 
     def _load(self) -> LoadedIndex:
         """Load the index from disk and check it matches the configured model."""
-        loaded = load_index(self.settings.index_dir)
+        milvus = self.settings.search_backend == "milvus"
+        loaded = milvus_live.load(self.settings) if milvus else load_index(self.settings.index_dir)
         self._check_model(loaded)
         return loaded
 
@@ -80,8 +90,11 @@ class LiveIndex:
 
     def is_stale(self) -> bool:
         """True when the index is missing or the sources or settings differ from what it was built from."""
-        if current_version(self.settings.index_dir) is None:
-            return True
+        files = current_version(self.settings.index_dir)
+        if self._reader():
+            return self._published() is None
+        if files is None or self._published() != files:
+            return True  # (the Milvus backend does not serve the files' live version yet)
         try:
             manifest = self.index.manifest
         except (IndexMismatch, IndexOutdated):
@@ -119,6 +132,9 @@ class LiveIndex:
         """ensure_index without the fallback: build when stale, waiting for another process's build."""
         if not self.is_stale() and self._index is not None:
             return None
+        if self._reader() and not self.is_stale():  # it serves what another process published: nothing to build
+            self._set(self._load())
+            return None
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
@@ -146,6 +162,8 @@ class LiveIndex:
                 progress=report_progress,
                 max_file_bytes=self.settings.max_file_bytes,
             )
+            if self.settings.search_backend == "milvus":
+                milvus_live.publish_files(self.settings)
             if self._index is None or self._index.version != report.version:
                 self._set(self._load())
         return report
@@ -159,11 +177,21 @@ class LiveIndex:
         with ticking(ProgressLines(log.info)) as lines:
             yield lines
 
+    def _reader(self) -> bool:
+        """True for a Milvus-backend process with no files index of its own (it only reads what others publish)."""
+        return self.settings.search_backend == "milvus" and current_version(self.settings.index_dir) is None
+
+    def _published(self) -> str | None:
+        """The version this process should serve: the files' CURRENT, or the Milvus alias's under that backend."""
+        if self.settings.search_backend == "milvus":
+            return milvus_live.published(self.settings)
+        return current_version(self.settings.index_dir)
+
     def reload_if_changed(self) -> bool:
         """Pick up a version published by another process; keep serving the old one if it is unusable."""
         try:
-            live = current_version(self.settings.index_dir)
-        except IndexCorrupt as exc:
+            live = self._published()
+        except (IndexCorrupt, SearchBackendError) as exc:
             log.error("cannot read the live index version, still serving the previous one: %s", exc)
             return False
         if live is None or live == self._tried or (self._index is not None and self._index.version == live):

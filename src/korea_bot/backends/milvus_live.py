@@ -1,0 +1,38 @@
+"""What a live process asks of the Milvus backend: the published version, loading it, publishing a files build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Settings
+from ..index import LoadedIndex, load_index
+from .milvus_client import connect, guarded, live_collection, version_of
+
+
+def _client(settings: Settings):  # type: ignore[no-untyped-def]
+    """The shared client for the configured URI (token from KOREA_BOT_MILVUS_TOKEN or the secrets folder)."""
+    token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+    return connect(settings.milvus_uri, token)
+
+
+def published(settings: Settings) -> str | None:
+    """The version the alias names (as a files version name), None before the first publish."""
+    client = _client(settings)
+    passages = guarded(settings.milvus_uri, "reading the alias", lambda: live_collection(client))
+    tag = version_of(passages) if passages else None
+    return tag.replace("_", "-") if tag else None  # version names are digits, a time and hex joined by '-'
+
+
+def load(settings: Settings) -> LoadedIndex:
+    """The live version, served from Milvus."""
+    from .milvus_serve import load_live
+
+    return load_live(_client(settings), settings.milvus_uri)
+
+
+def publish_files(settings: Settings, index_dir: Path | None = None) -> bool:
+    """Mirror the files' live version into Milvus (False when Milvus already serves it)."""
+    from .milvus_publish import publish
+
+    loaded = load_index(index_dir or settings.index_dir)
+    return publish(_client(settings), settings.milvus_uri, loaded)

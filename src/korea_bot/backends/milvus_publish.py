@@ -1,0 +1,174 @@
+"""Mirroring a built files version into Milvus: new collections, insert, index, switch the alias, drop old ones."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+
+from ..index import LoadedIndex
+from ..index.dense import EXACT_LIMIT, HNSW_EF_CONSTRUCTION, HNSW_M
+from ..index.store import version_key
+from .milvus_client import ALIAS, blob_rows, guarded, is_lite, live_collection, names, pymilvus, tag, version_of
+
+log = logging.getLogger(__name__)
+BATCH = 500  # rows per insert call
+MAX_SOURCE = 4096  # bytes of a source name (a relative path)
+
+
+def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
+    """Make `loaded` the live version in Milvus (False when it already is); old versions but one are dropped."""
+    coll = names(loaded.version)
+    if guarded(uri, "reading the alias", lambda: live_collection(client)) == coll["passages"]:
+        return False
+    guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
+    live = guarded(uri, "reading the alias", lambda: live_collection(client))
+    newer = version_of(live) if live else None
+    if newer is not None and version_key(newer.replace("_", "-")) > version_key(loaded.version):
+        log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, newer, loaded.version)
+        for name in coll.values():
+            guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
+        return False  # two builders published in turn; the later build wins whatever order they finish in
+    previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
+    guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
+    log.info("Milvus at %s now serves version %s", uri, loaded.version)
+    return True
+
+
+def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:
+    """Create the version's three collections (replacing a half-written earlier attempt) and fill them."""
+    dim, n = int(loaded.manifest["dim"]), len(loaded.chunks)
+    for name in coll.values():
+        if client.has_collection(name):
+            client.drop_collection(name)
+    _create(client, coll["passages"], _passage_schema(client, dim), "vec", n, wait)
+    _create(client, coll["sentences"], _sentence_schema(client, dim), "vec", 0, wait)
+    _create(client, coll["blobs"], _blob_schema(client), "pad", 0, wait)
+    sparse = bm25_rows(loaded.keyword.retriever, n)
+    for lo in range(0, n, BATCH):
+        rows = range(lo, min(n, lo + BATCH))
+        client.insert(
+            coll["passages"],
+            [
+                {
+                    "row": i,
+                    "source": loaded.chunks[i].source,
+                    "chunk": json.dumps(loaded.chunks[i].to_row(i), ensure_ascii=False),
+                    "vec": np.asarray(loaded.vectors[i], dtype=np.float32).tolist(),
+                    "bm": sparse[i],
+                }
+                for i in rows
+            ],
+        )
+        flat, offsets = loaded.sentence_vectors_of(np.arange(rows.start, rows.stop, dtype=np.int64))
+        first = int(loaded.sentence_start[rows.start])
+        owners = np.repeat(np.arange(rows.start, rows.stop), np.diff(np.append(offsets, len(flat))))
+        sentences = [{"id": first + j, "row": int(owners[j]), "vec": flat[j].tolist()} for j in range(len(flat))]
+        for s in range(0, len(sentences), BATCH * 4):
+            client.insert(coll["sentences"], sentences[s : s + BATCH * 4])
+    client.insert(coll["blobs"], _blobs(loaded))
+    for name in coll.values():
+        client.flush(name)  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
+        client.load_collection(name)
+
+
+def _blobs(loaded: LoadedIndex) -> list[dict]:
+    """The manifest, the BM25 vocabulary with document frequencies, and every document, as blob rows."""
+    retriever = loaded.keyword.retriever
+    indptr = np.asarray(retriever.scores["indptr"])
+    vocab = {t: [int(i), _df(indptr, int(i))] for t, i in retriever.vocab_dict.items()}
+    texts = {"manifest": loaded.manifest, "vocab": vocab}
+    texts.update({f"doc:{src}": doc.to_row() for src, doc in loaded.documents.items()})
+    rows: list[dict] = []
+    for name, value in texts.items():
+        rows.extend(blob_rows(name, json.dumps(value, ensure_ascii=False), len(rows)))
+    return rows
+
+
+def _df(indptr: np.ndarray, term: int) -> int:
+    """How many passages hold a term (bm25s' vocabulary has one id, for "", past the end of indptr)."""
+    return int(indptr[term + 1] - indptr[term]) if term + 1 < len(indptr) else 0
+
+
+def bm25_rows(retriever: Any, n: int) -> list[dict[int, float]]:
+    """Each passage's bm25s term weights as a sparse vector: its inner product with query term counts is BM25."""
+    scores = retriever.scores
+    indptr, indices, data = (np.asarray(scores[k]) for k in ("indptr", "indices", "data"))
+    terms = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    out: list[dict[int, float]] = [{} for _ in range(n)]
+    for term, doc, weight in zip(terms.tolist(), indices.tolist(), data.tolist(), strict=True):
+        if weight > 0:
+            out[doc][term] = weight
+    return out
+
+
+def _create(client: Any, name: str, schema: Any, field: str, n: int, wait: bool) -> None:
+    """A collection whose vector field is searched exactly up to EXACT_LIMIT rows and with HNSW beyond.
+
+    Milvus Lite builds indexes at once and lacks the AllocTimestamp call pymilvus' wait makes (it logs an error
+    and sleeps 0.5 s per index), so only a server is waited for.
+    """
+    params = client.prepare_index_params()
+    if n > EXACT_LIMIT:
+        hnsw = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
+        params.add_index(field, index_type="HNSW", metric_type="IP", params=hnsw)
+    else:
+        params.add_index(field, index_type="FLAT", metric_type="IP")
+    if field == "vec" and "bm" in [f.name for f in schema.fields]:
+        params.add_index("bm", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+    client.create_collection(name, schema=schema)
+    client.create_index(name, params, sync=wait)
+
+
+def _passage_schema(client: Any, dim: int) -> Any:
+    """Passages: row number, source, the chunk as JSON, its vector and its BM25 term weights."""
+    types = pymilvus().DataType
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("row", types.INT64, is_primary=True)
+    schema.add_field("source", types.VARCHAR, max_length=MAX_SOURCE)
+    schema.add_field("chunk", types.VARCHAR, max_length=65_535)
+    schema.add_field("vec", types.FLOAT_VECTOR, dim=dim)
+    schema.add_field("bm", types.SPARSE_FLOAT_VECTOR)
+    return schema
+
+
+def _sentence_schema(client: Any, dim: int) -> Any:
+    """Sentences: global sentence number, the passage row it belongs to, its vector."""
+    types = pymilvus().DataType
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", types.INT64, is_primary=True)
+    schema.add_field("row", types.INT64)
+    schema.add_field("vec", types.FLOAT_VECTOR, dim=dim)
+    return schema
+
+
+def _blob_schema(client: Any) -> Any:
+    """Blobs: long JSON texts in parts (Milvus needs a vector field in every collection: a constant `pad`)."""
+    types = pymilvus().DataType
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", types.INT64, is_primary=True)
+    schema.add_field("name", types.VARCHAR, max_length=MAX_SOURCE + 8)
+    schema.add_field("part", types.INT64)
+    schema.add_field("text", types.VARCHAR, max_length=65_535)
+    schema.add_field("pad", types.FLOAT_VECTOR, dim=2)
+    return schema
+
+
+def _switch(client: Any, passages: str) -> str | None:
+    """Point the alias at the new passages collection (atomically); the version tag it pointed at before."""
+    before = live_collection(client)
+    if before is None:
+        client.create_alias(passages, ALIAS)
+    else:
+        client.alter_alias(passages, ALIAS)  # alter first: dropping an aliased collection would drop the alias
+    return version_of(before) if before else None
+
+
+def _drop_old(client: Any, keep: set[str | None]) -> None:
+    """Drop every korea_bot collection of a version not kept (the new one and the one processes may still read)."""
+    for name in client.list_collections():
+        version = version_of(name)
+        if version is not None and version not in keep:
+            client.drop_collection(name)
