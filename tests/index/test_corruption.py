@@ -15,6 +15,7 @@ from helpers.corpora import assert_verbatim, make_corpus, service, snapshot
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import EmptySources, IndexCorrupt, IndexMismatch, IndexOutdated, user_message
 from korea_bot.index import build_index, load_index
+from korea_bot.index.layout import FORMAT
 from korea_bot.index.store import CURRENT, VERSIONS, current_version, sha256_file
 
 FILES = ["manifest.json", "vectors.npy", "sentences.npy", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "keyword/vocab.index.json",
@@ -135,7 +136,7 @@ def test_index_from_an_older_release_is_rebuilt_with_the_reason(tmp_path: Path) 
     svc = service(sources, index)
     report = svc.ensure_index()
     assert (
-        report is not None and report.full and report.reason == "index format changed from 1 to 2 since the last build"
+        report is not None and report.full and report.reason == f"index format changed from 1 to {FORMAT} since the last build"
     )
     assert_verbatim(svc.ask("Report on Zone001"), texts)
     assert load_index(index).version == report.version
