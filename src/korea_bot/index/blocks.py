@@ -15,7 +15,6 @@ from .layout import embed_text
 
 MODEL_TOKENS = 256  # the model's window in word pieces, [CLS] and [SEP] included
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
-MAX_GAP = 200  # characters between two sentences (skipped headings, boilerplate) beyond which a block ends
 _PIECE = re.compile(r"[A-Za-z]+|\d+|[^\W\d_]+|\S")
 
 
@@ -55,10 +54,11 @@ def unique_sentences(chunks: Sequence[Chunk]) -> list[tuple[int, int]]:
 
 
 def pack(text: str, title: str, sentences: Sequence[tuple[int, int]], limit: int = MODEL_TOKENS) -> list[Block]:
-    """Greedily pack consecutive sentences (with the document text between them) into blocks under `limit` pieces.
+    """Greedily pack consecutive sentences of one quotable run (a paragraph's lines) into blocks under `limit` pieces.
 
     Each block is embedded as `embed_text(title, text[first start:last end])`; a sentence longer than the limit
-    on its own gets a block of its own (the model truncates it, as it did a window).
+    on its own gets a block of its own (the model truncates it, as it did a window). Blocks do not cross a blank
+    line or a skipped heading: across paragraphs, hit@1 on the bundled article's dev questions dropped 1.0 -> 0.85.
     """
     head = embed_text(title, "")
     budget = limit - SPECIAL_TOKENS - estimate_tokens(head)
@@ -70,7 +70,7 @@ def pack(text: str, title: str, sentences: Sequence[tuple[int, int]], limit: int
         if group:
             gap = text[group[-1][1] : start]
             extra = cost + estimate_tokens(gap)
-            if len(gap) > MAX_GAP or used + extra > budget:
+            if gap.strip() or gap.count("\n") > 1 or used + extra > budget:  # a block stays inside one run
                 blocks.append(_block(text, title, group))
                 group, used = [], 0
             else:
