@@ -235,3 +235,19 @@ def test_build_after_damage_republishes_a_healthy_version(two_versions) -> None:
     loaded = load_index(index)
     assert report.version not in (old, live) and loaded.version == report.version and not loaded.notes
     assert_verbatim(service(sources, index).ask("Later news Zone000"), snapshot(sources))
+
+
+def test_format_2_index_is_rebuilt_with_the_reason(tmp_path: Path) -> None:
+    """A format-2 index (every window embedded on its own) is never served: the next build re-embeds it once."""
+    sources, index = tmp_path / "sources", tmp_path / "index"
+    texts = make_corpus(sources, n_files=3)
+    folder = index / VERSIONS / build_index(sources, index, HashEmbedder(64)).version
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    _rewrite(folder, {"params": {**manifest["params"], "format": 2}})
+    with pytest.raises(IndexOutdated) as err:
+        load_index(index)
+    assert "index format 2" in (user_message(err.value) or "")
+    report = build_index(sources, index, HashEmbedder(64))
+    assert report.full and report.reason == "index format changed from 2 to 3 since the last build" and FORMAT == 3
+    assert report.embedded == report.passages == len(load_index(index).chunks)
+    assert_verbatim(service(sources, index).ask("Report on Zone002"), texts)
