@@ -9,7 +9,8 @@ One process, one model load, in one run: the corpus (the bundled article, the 35
 - built by korea_bot (`build_index(full=True)`: read, chunk, pack, embed, write, publish),
 - split and embedded by the LangChain-default peer (benchmarks/peer.py: 1,000/200-character chunks, same model),
 - encoded once by the raw sentence-transformers model in 254-word-piece blocks of each document's body (the floor),
-alternated --repeats times; every ratio is taken within one repeat, the table shows the medians.
+taking turns over --parts slices of the corpus (order rotated per slice, so drift of a shared machine hits all
+three alike), --repeats times; every ratio is taken within one repeat, the table shows the medians.
 """
 
 from __future__ import annotations
@@ -75,41 +76,73 @@ def source_chars(sources: Path) -> int:
     return sum(len(load_document(sources, name).text) for name in discover(sources))
 
 
+def split_parts(sources: Path, work: Path, parts: int) -> list[Path]:
+    """The corpus as `parts` folders of about equal size, so the three systems can take turns on the machine."""
+    names = sorted(discover(sources), key=lambda n: -(sources / n).stat().st_size)
+    sizes, folders = [0] * parts, [work / f"part{i}" for i in range(parts)]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    for name in names:  # largest first into the smallest part
+        i = sizes.index(min(sizes))
+        sizes[i] += (sources / name).stat().st_size
+        (folders[i] / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sources / name, folders[i] / name)
+    return folders
+
+
+def time_floor(embedder, sources: Path, batch_size: int) -> float:  # type: ignore[no-untyped-def]
+    """Seconds to encode the sources' text once with the raw model."""
+    t0 = time.perf_counter()
+    texts = floor_texts(sources, embedder.model.tokenizer)
+    embedder.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return time.perf_counter() - t0
+
+
+def time_build(embedder, sources: Path, index: Path, batch_size: int) -> float:  # type: ignore[no-untyped-def]
+    """Seconds of a full korea_bot build."""
+    t0 = time.perf_counter()
+    build_index(sources, index, embedder, full=True, batch_size=batch_size)
+    return time.perf_counter() - t0
+
+
+def time_peer(embedder, sources: Path, batch_size: int) -> float:  # type: ignore[no-untyped-def]
+    """Seconds for the LangChain-default peer to split and embed the sources."""
+    t0 = time.perf_counter()
+    embedder.embed([c.text for c in split_sources(sources)], batch_size=batch_size)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
-    """Alternate korea_bot build, peer embed and raw floor encode; write build.json and print the table."""
+    """Take turns (floor, korea_bot, peer, rotated per part) over the corpus' parts; write build.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/korea_bot_bench_build"))
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--parts", type=int, default=3, help="turns per repeat (the machine drifts less within one)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--out", type=Path, default=RESULTS / "build.json")
     args = parser.parse_args()
     sources = make_corpus(args.work)
     chars = source_chars(sources)
+    folders = split_parts(sources, args.work, args.parts)
     embedder = SentenceTransformerEmbedder()  # the reference backend for all three
     embedder.embed(["warm up"])
     runs = []
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        texts = floor_texts(sources, embedder.model.tokenizer)
-        embedder.model.encode(texts, batch_size=args.batch_size, normalize_embeddings=True, show_progress_bar=False)
-        floor_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        report = build_index(sources, args.work / "index", embedder, full=True, batch_size=args.batch_size)
-        build_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        chunks = split_sources(sources)
-        embedder.embed([c.text for c in chunks], batch_size=args.batch_size)
-        peer_s = time.perf_counter() - t0
+        total = {"floor": 0.0, "korea_bot": 0.0, "peer": 0.0}
+        for i, folder in enumerate(folders):
+            steps = {
+                "floor": lambda f=folder: time_floor(embedder, f, args.batch_size),
+                "korea_bot": lambda f=folder: time_build(embedder, f, f.with_name(f.name + "-index"), args.batch_size),
+                "peer": lambda f=folder: time_peer(embedder, f, args.batch_size),
+            }
+            order = list(steps)[i % 3 :] + list(steps)[: i % 3]
+            for name in order:
+                total[name] += steps[name]()
         runs.append(
             {
-                "korea_bot_s": round(build_s, 2),
-                "peer_s": round(peer_s, 2),
-                "floor_s": round(floor_s, 2),
-                "korea_bot_vs_peer": round(build_s / peer_s, 3),
-                "korea_bot_vs_floor": round(build_s / floor_s, 3),
-                "passages": report.passages,
-                "peer_chunks": len(chunks),
-                "floor_blocks": len(texts),
+                **{f"{k}_s": round(v, 2) for k, v in total.items()},
+                "korea_bot_vs_peer": round(total["korea_bot"] / total["peer"], 3),
+                "korea_bot_vs_floor": round(total["korea_bot"] / total["floor"], 3),
             }
         )
         print(json.dumps(runs[-1]), flush=True)
@@ -118,6 +151,7 @@ def main() -> None:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": git_commit(),
         "source_chars": chars,
+        "parts": args.parts,
         "chars_per_s": {k: round(chars / med[f"{k}_s"]) for k in ("korea_bot", "peer", "floor")},
         "median": med,
         "runs": runs,

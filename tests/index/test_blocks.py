@@ -12,7 +12,15 @@ from helpers.corpora import make_corpus, sentence
 from korea_bot.embedding import HashEmbedder
 from korea_bot.embedding.base import Spans
 from korea_bot.index import build_index, load_index
-from korea_bot.index.blocks import MODEL_TOKENS, SPECIAL_TOKENS, estimate_tokens, pack, unique_sentences
+from korea_bot.index.blocks import (
+    MAX_TITLE_CHARS,
+    MODEL_TOKENS,
+    SPECIAL_TOKENS,
+    estimate_tokens,
+    pack,
+    short_title,
+    unique_sentences,
+)
 from korea_bot.index.layout import embed_text
 from korea_bot.ingest.chunking import chunk_document
 from korea_bot.ingest.sources import discover, load_document
@@ -59,7 +67,7 @@ def test_every_sentence_is_in_exactly_one_block_under_the_limit(tmp_path: Path) 
             spans = b.spans[1:] if b.titled else b.spans
             assert [b.text[s:e] for s, e in spans] == [doc.text[s:e] for s, e in b.sentences]
             if b.titled:
-                assert b.text[slice(*b.spans[0])] == doc.title
+                assert b.text[slice(*b.spans[0])] == short_title(doc.title) == doc.title
 
 
 def test_a_sentence_over_the_limit_gets_a_block_of_its_own() -> None:
@@ -117,7 +125,7 @@ def test_window_vectors_are_unit_combinations_of_their_sentences(tmp_path: Path)
         stored = loaded.sentence_vectors[loaded.sentence_start[row] : loaded.sentence_start[row + 1]]
         assert np.allclose(stored, vecs, atol=2e-3)
         weights = np.array([estimate_tokens(p) for p in pieces], dtype=np.float32)
-        combined = weights @ vecs + estimate_tokens(doc.title) * ref.embed([doc.title])[0]
+        combined = weights @ vecs + estimate_tokens(doc.title) * ref.embed([doc.title])[0]  # a short title: whole
         expected = combined / np.linalg.norm(combined)
         assert np.allclose(loaded.vectors[row], expected, atol=1e-5)
 
@@ -150,3 +158,13 @@ def test_windows_reach_the_embedder_only_through_their_blocks(tmp_path: Path, ti
     blocks = pack(doc.text, doc.title, unique_sentences(chunks))
     assert sum(len(b.sentences) for b in blocks) == len(unique_sentences(chunks)) == 40
     assert all(b.titled == bool(doc.title) for b in blocks)
+
+
+def test_a_long_title_is_cut_at_a_word_in_every_block() -> None:
+    title = "TELECOMMUNICATIONS IN NORTH KOREA refers to the communication services available in the country"
+    cut = short_title(title)
+    assert len(cut) <= MAX_TITLE_CHARS and title.startswith(cut) and title[len(cut)] == " "
+    assert short_title("Korea") == "Korea" and short_title("x" * 90) == "x" * MAX_TITLE_CHARS
+    text = "One sentence here. Another one."
+    (block,) = pack(text, title, [(0, 18), (19, len(text))])
+    assert block.text == f"{cut}\n{text}" and block.text[slice(*block.spans[0])] == cut

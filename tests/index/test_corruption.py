@@ -136,7 +136,9 @@ def test_index_from_an_older_release_is_rebuilt_with_the_reason(tmp_path: Path) 
     svc = service(sources, index)
     report = svc.ensure_index()
     assert (
-        report is not None and report.full and report.reason == f"index format changed from 1 to {FORMAT} since the last build"
+        report is not None
+        and report.full
+        and report.reason == f"index format changed from 1 to {FORMAT} since the last build"
     )
     assert_verbatim(svc.ask("Report on Zone001"), texts)
     assert load_index(index).version == report.version

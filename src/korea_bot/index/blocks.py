@@ -15,14 +15,16 @@ from .layout import embed_text
 
 MODEL_TOKENS = 256  # the model's window in word pieces, [CLS] and [SEP] included
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
+MAX_TITLE_CHARS = 60  # a block's title prefix is cut at a word before this (a "title" can be a whole sentence)
 _PIECE = re.compile(r"[A-Za-z]+|\d+|[^\W\d_]+|\S")
 
 
 def estimate_tokens(text: str) -> int:
     """A safe-side word-piece count: ASCII words ceil(len/4), numbers ceil(len/2), other letters 3 each, marks 1.
 
-    On the bundled and the 35 Wikipedia articles, blocks packed to 256 by this estimate hold at most 217 MiniLM word
-    pieces (mean 152): transliterated names split into 3-5 pieces, Hangul into jamo (up to 3 a letter).
+    On the build benchmark's corpus (bundled article, 35 Wikipedia articles, 500 KB of SciFact abstracts) blocks
+    packed to 256 by this estimate hold at most 240 MiniLM word pieces (mean 140): transliterated names split into
+    3-5 pieces, Hangul into jamo (up to 3 a letter).
     """
     count = 0
     for match in _PIECE.finditer(text):
@@ -60,6 +62,7 @@ def pack(text: str, title: str, sentences: Sequence[tuple[int, int]], limit: int
     on its own gets a block of its own (the model truncates it, as it did a window). Blocks do not cross a blank
     line or a skipped heading: across paragraphs, hit@1 on the bundled article's dev questions dropped 1.0 -> 0.85.
     """
+    title = short_title(title)
     head = embed_text(title, "")
     budget = limit - SPECIAL_TOKENS - estimate_tokens(head)
     blocks: list[Block] = []
@@ -81,6 +84,15 @@ def pack(text: str, title: str, sentences: Sequence[tuple[int, int]], limit: int
     if group:
         blocks.append(_block(text, title, group))
     return blocks
+
+
+def short_title(title: str, limit: int | None = None) -> str:
+    """The title as a block's prefix: whole if short, else cut at the last space before the limit."""
+    limit = MAX_TITLE_CHARS if limit is None else limit
+    if len(title) <= limit:
+        return title
+    cut = title.rfind(" ", 0, limit + 1)
+    return title[: cut if cut > 0 else limit].rstrip()
 
 
 def _block(text: str, title: str, group: list[tuple[int, int]]) -> Block:

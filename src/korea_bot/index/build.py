@@ -16,7 +16,7 @@ from ..errors import EmptySources
 from ..ingest.chunking import chunk_document
 from ..ingest.sources import MAX_FILE_BYTES, scan
 from ..models import BuildReport, Chunk, Document
-from .blocks import Block, estimate_tokens, pack, unique_sentences, window_vectors
+from .blocks import Block, estimate_tokens, pack, short_title, unique_sentences, window_vectors
 from .dense import DenseIndex
 from .keyword import KeywordIndex
 from .layout import embed_text
@@ -159,7 +159,7 @@ def _embedded_windows(
                     titles[s] = title
                 row += 1
         weights = {s: float(estimate_tokens(doc.text[s[0] : s[1]])) for s in sentence_vecs}
-        title_weight = TITLE_WEIGHT * estimate_tokens(doc.title)
+        title_weight = TITLE_WEIGHT * estimate_tokens(short_title(doc.title))
         windows = window_vectors(chunks, sentence_vecs, weights, titles, title_weight)
         per_passage = [sentence_vecs[s] for c in chunks for s in c.sentences]
         rows = np.stack(per_passage) if per_passage else np.zeros((0, dim))
