@@ -23,7 +23,7 @@ def estimate_tokens(text: str) -> int:
     """A safe-side word-piece count: ASCII words ceil(len/4), numbers ceil(len/2), other letters 3 each, marks 1.
 
     On the build benchmark's corpus (bundled article, 35 Wikipedia articles, 500 KB of SciFact abstracts) blocks
-    packed to 256 by this estimate hold at most 240 MiniLM word pieces (mean 140): transliterated names split into
+    packed to 256 by this estimate hold at most 240 MiniLM word pieces (mean 103): transliterated names split into
     3-5 pieces, Hangul into jamo (up to 3 a letter).
     """
     count = 0
