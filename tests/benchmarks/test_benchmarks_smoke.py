@@ -113,3 +113,24 @@ def test_ef_sweep_on_a_small_hnsw_index() -> None:
     assert [r["ef_search"] for r in rows] == [16, 256]
     assert rows[1]["recall@10"] >= rows[0]["recall@10"] and rows[1]["recall@10"] > 0.9
     assert {"p50", "p95"} <= set(rows[0])
+
+
+def test_build_bench_floor_blocks_cover_each_body_once(seed_sources: Path) -> None:
+    """The floor's blocks are consecutive slices of each body, FLOOR_TOKENS pieces each (a word tokenizer here)."""
+    import re
+
+    import bench_build
+
+    def words(text: str, add_special_tokens: bool = False, return_offsets_mapping: bool = True) -> dict:
+        return {"offset_mapping": [m.span() for m in re.finditer(r"\S+", text)]}
+
+    texts = bench_build.floor_texts(seed_sources, words)
+    bodies = " ".join(" ".join(re.findall(r"\S+", t)) for t in texts)
+    assert len(texts) > 1 and all(len(t.split()) <= bench_build.FLOOR_TOKENS for t in texts)
+    assert bodies.split() == [w for name in peer.discover(seed_sources) for w in _body(seed_sources, name).split()]
+
+
+def _body(sources: Path, name: str) -> str:
+    """A source's body as the floor reads it."""
+    doc = peer.load_document(sources, name)
+    return doc.text[doc.body_start :]

@@ -15,6 +15,7 @@ from helpers.corpora import assert_verbatim, make_corpus, service, snapshot
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import EmptySources, IndexCorrupt, IndexMismatch, IndexOutdated, user_message
 from korea_bot.index import build_index, load_index
+from korea_bot.index.layout import FORMAT
 from korea_bot.index.store import CURRENT, VERSIONS, current_version, sha256_file
 
 FILES = ["manifest.json", "vectors.npy", "sentences.npy", "vectors.faiss", "chunks.jsonl", "documents.jsonl", "keyword/vocab.index.json",
@@ -135,7 +136,9 @@ def test_index_from_an_older_release_is_rebuilt_with_the_reason(tmp_path: Path) 
     svc = service(sources, index)
     report = svc.ensure_index()
     assert (
-        report is not None and report.full and report.reason == "index format changed from 1 to 2 since the last build"
+        report is not None
+        and report.full
+        and report.reason == f"index format changed from 1 to {FORMAT} since the last build"
     )
     assert_verbatim(svc.ask("Report on Zone001"), texts)
     assert load_index(index).version == report.version
@@ -234,3 +237,19 @@ def test_build_after_damage_republishes_a_healthy_version(two_versions) -> None:
     loaded = load_index(index)
     assert report.version not in (old, live) and loaded.version == report.version and not loaded.notes
     assert_verbatim(service(sources, index).ask("Later news Zone000"), snapshot(sources))
+
+
+def test_format_2_index_is_rebuilt_with_the_reason(tmp_path: Path) -> None:
+    """A format-2 index (every window embedded on its own) is never served: the next build re-embeds it once."""
+    sources, index = tmp_path / "sources", tmp_path / "index"
+    texts = make_corpus(sources, n_files=3)
+    folder = index / VERSIONS / build_index(sources, index, HashEmbedder(64)).version
+    manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+    _rewrite(folder, {"params": {**manifest["params"], "format": 2}})
+    with pytest.raises(IndexOutdated) as err:
+        load_index(index)
+    assert "index format 2" in (user_message(err.value) or "")
+    report = build_index(sources, index, HashEmbedder(64))
+    assert report.full and report.reason == "index format changed from 2 to 3 since the last build" and FORMAT == 3
+    assert report.embedded == report.passages == len(load_index(index).chunks)
+    assert_verbatim(service(sources, index).ask("Report on Zone002"), texts)

@@ -15,7 +15,8 @@ from ..embedding import Embedder
 from ..errors import EmptySources
 from ..ingest.chunking import chunk_document
 from ..ingest.sources import MAX_FILE_BYTES, scan
-from ..models import BuildReport, Chunk
+from ..models import BuildReport, Chunk, Document
+from .blocks import Block, estimate_tokens, pack, short_title, unique_sentences, window_vectors
 from .dense import DenseIndex
 from .keyword import KeywordIndex
 from .layout import embed_text
@@ -27,6 +28,7 @@ from .write import write_version
 log = logging.getLogger(__name__)
 PROGRESS_BATCHES = 8  # embed this many batches between progress updates (fewer calls, a bar that still moves)
 MIN_PROGRESS_STEP = 256
+TITLE_WEIGHT = 1.0  # the title counts in a window vector as its word pieces would in a mean over "title\nwindow"
 
 Progress = Callable[[int, int], None]
 
@@ -112,55 +114,78 @@ def _assemble(
     batch_size: int,
     progress: Progress | None,
 ) -> tuple[list[Chunk], np.ndarray, np.ndarray, int]:
-    """Chunk and embed the new sources, reuse the rows (and sentence vectors) of the others, in source order."""
-    blocks: list[tuple[list[Chunk], np.ndarray | None, np.ndarray | None]] = []
-    texts: list[str] = []
-    spans: list[list[tuple[int, int]]] = []
+    """Chunk the new sources and embed each sentence once (in blocks); reuse the old rows of the others, in order."""
+    parts: list[tuple[list[Chunk], np.ndarray | None, np.ndarray | None]] = []
+    fresh: list[tuple[Document, list[Chunk], list[Block]]] = []
     for doc in plan.docs:
         ids = plan.reuse.get(doc.source)
         if ids is not None and old is not None:
             chunks = [replace(old.chunks[i], source=doc.source) for i in ids]
             rows = np.asarray(ids, dtype=np.int64)
-            blocks.append((chunks, np.asarray(old.vectors[rows], np.float32), old.sentence_vectors_of(rows)[0]))
+            parts.append((chunks, np.asarray(old.vectors[rows], np.float32), old.sentence_vectors_of(rows)[0]))
         else:
             chunks = chunk_document(doc, chunking)
-            for c in chunks:
-                texts.append(embed_text(doc.title, c.text))
-                base = len(texts[-1]) - len(c.text)
-                spans.append([(base + s - c.start, base + e - c.start) for s, e in c.sentences])
-            blocks.append((chunks, None, None))
-    all_chunks = [c for chunks, _, _ in blocks for c in chunks]
+            fresh.append((doc, chunks, pack(doc.text, doc.title, unique_sentences(chunks))))
+            parts.append((chunks, None, None))
+    all_chunks = [c for chunks, _, _ in parts for c in chunks]
     if not all_chunks:
         raise EmptySources("the sources contain no quotable text (only headings or boilerplate?)")
-    fresh, fresh_sentences = _embed_all(embedder, texts, spans, batch_size, progress)
-    if fresh.shape != (len(texts), embedder.dim) or len(fresh_sentences) != sum(map(len, spans)):
-        raise ValueError(
-            f"embedder {embedder.name} returned {fresh.shape} passage and {len(fresh_sentences)} sentence vectors "
-            f"for {len(texts)} passages of {sum(map(len, spans))} sentences"
-        )
-    vecs, sents, row, sent = [], [], 0, 0
-    for chunks, old_vecs, old_sents in blocks:
+    blocks = [b for _, _, doc_blocks in fresh for b in doc_blocks]
+    pooled = _embed_all(embedder, blocks, sum(len(c) for _, c, _ in fresh), batch_size, progress)
+    embedded = iter(_embedded_windows(fresh, pooled, embedder.dim))
+    vecs, sents = [], []
+    for _chunks, old_vecs, old_sents in parts:
         if old_vecs is None or old_sents is None:
-            count = sum(len(c.sentences) for c in chunks)
-            old_vecs, old_sents = fresh[row : row + len(chunks)], fresh_sentences[sent : sent + count]
-            row, sent = row + len(chunks), sent + count
+            old_vecs, old_sents = next(embedded)
         vecs.append(old_vecs)
         sents.append(old_sents)
-    return all_chunks, np.concatenate(vecs), np.concatenate(sents), len(texts)
+    return all_chunks, np.concatenate(vecs), np.concatenate(sents), sum(len(c) for _, c, _ in fresh)
+
+
+def _embedded_windows(
+    fresh: list[tuple[Document, list[Chunk], list[Block]]], pooled: np.ndarray, dim: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each fresh document's window vectors (assembled from its sentences) and sentence rows, passage after passage."""
+    out, row = [], 0
+    for doc, chunks, doc_blocks in fresh:
+        sentence_vecs: dict[tuple[int, int], np.ndarray] = {}
+        titles: dict[tuple[int, int], np.ndarray] = {}
+        for block in doc_blocks:
+            title = pooled[row] if block.titled else None
+            row += block.titled
+            for s in block.sentences:
+                sentence_vecs[s] = pooled[row]
+                if title is not None:
+                    titles[s] = title
+                row += 1
+        weights = {s: float(estimate_tokens(doc.text[s[0] : s[1]])) for s in sentence_vecs}
+        title_weight = TITLE_WEIGHT * estimate_tokens(short_title(doc.title))
+        windows = window_vectors(chunks, sentence_vecs, weights, titles, title_weight)
+        per_passage = [sentence_vecs[s] for c in chunks for s in c.sentences]
+        rows = np.stack(per_passage) if per_passage else np.zeros((0, dim))
+        out.append((windows.reshape(len(chunks), dim), rows.astype(np.float32)))
+    return out
 
 
 def _embed_all(
-    embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int, progress: Progress | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Embed passages and their sentences in slices so a progress bar can advance."""
+    embedder: Embedder, blocks: list[Block], passages: int, batch_size: int, progress: Progress | None
+) -> np.ndarray:
+    """The pooled span vectors of every block, in order, embedded in slices so a progress bar (in passages) moves."""
     if progress:
-        progress(0, len(texts))
-    vecs, sents = [np.zeros((0, embedder.dim), np.float32)], [np.zeros((0, embedder.dim), np.float32)]
+        progress(0, passages)
+    out = [np.zeros((0, embedder.dim), np.float32)]
     step = max(batch_size * PROGRESS_BATCHES, MIN_PROGRESS_STEP)
-    for i in range(0, len(texts), step):
-        v, s = embedder.embed_passages(texts[i : i + step], spans[i : i + step], batch_size=batch_size)
-        vecs.append(np.asarray(v, dtype=np.float32))
-        sents.append(np.asarray(s, dtype=np.float32))
+    for i in range(0, len(blocks), step):
+        part = blocks[i : i + step]
+        spans = [b.spans for b in part]
+        _, pooled = embedder.embed_passages([b.text for b in part], spans, batch_size=batch_size)
+        pooled = np.asarray(pooled, dtype=np.float32)
+        if pooled.shape != (sum(map(len, spans)), embedder.dim):
+            raise ValueError(
+                f"embedder {embedder.name} returned {pooled.shape} span vectors for {len(part)} blocks "
+                f"of {sum(map(len, spans))} spans"
+            )
+        out.append(pooled)
         if progress:
-            progress(min(i + step, len(texts)), len(texts))
-    return np.concatenate(vecs), np.concatenate(sents)
+            progress(passages * min(i + step, len(blocks)) // len(blocks), passages)
+    return np.concatenate(out)

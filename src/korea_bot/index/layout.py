@@ -8,7 +8,7 @@ import numpy as np
 
 from ..models import Chunk
 
-FORMAT = 2  # 2: a vector per sentence (sentences.npy) next to the passage vectors
+FORMAT = 3  # 2: a vector per sentence (sentences.npy); 3: each sentence embedded once, windows assembled from them
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"  # one passage per line, in row order
 DOCUMENTS = "documents.jsonl"  # one source per line, with its full (extracted) text
