@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -41,6 +42,25 @@ def git_commit() -> str:
         return head + ("+dirty" if dirty.stdout.strip() else "")
     except OSError:
         return "unknown"
+
+
+def save_section(out: Path, results: dict, section: str, data: dict, started: float, **extra: object) -> None:
+    """Stamp a benchmark section (commit, time, wall seconds, extra fields), note the machine, write the results."""
+    data.update(
+        commit=git_commit(),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        wall_seconds=round(time.perf_counter() - started, 1),
+        **extra,
+    )
+    results[section] = data
+    results["machine"] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_avg_at_end": os.getloadavg(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 def format_table(entry: dict) -> str:

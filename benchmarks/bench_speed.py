@@ -26,16 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from bench_quality import RESULTS, git_commit
+from bench_quality import RESULTS, save_section
 from quality_core import ROOT, SHARED, make_service, prepare, sync_tree
 from scale import ann_crossover, measure_index, measure_size, recall_at_scale
 
@@ -230,21 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             data = bench_recall(embedder, args.model, args.work, args.recall_size, efs, args.shared)
         else:
             data = bench_cold(args.model, args.work, args.cold_runs)
-        data.update(
-            commit=git_commit(),
-            measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            wall_seconds=round(time.perf_counter() - started, 1),
-            peak_rss_mb_self=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        )
-        results[section] = data
-        results["machine"] = {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_at_end": os.getloadavg(),
-        }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        save_section(args.out, results, section, data, started, peak_rss_mb_self=peak)
     return 0
 
 

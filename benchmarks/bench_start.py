@@ -22,15 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from bench_quality import RESULTS, git_commit
+from bench_quality import RESULTS, save_section
 from bench_speed import questions
 from quality_core import ROOT, SHARED, make_service, prepare
 from scale import percentiles
@@ -193,20 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             data = bench_rss(args.work, args.shared)
         else:
             data = bench_int8(args.work, args.shared, args.int8_sample)
-        data.update(
-            commit=git_commit(),
-            measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            wall_seconds=round(time.perf_counter() - started, 1),
-        )
-        results[section] = data
-        results["machine"] = {
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_at_end": os.getloadavg(),
-        }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        save_section(args.out, results, section, data, started)
     return 0
 
 

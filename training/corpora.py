@@ -119,6 +119,7 @@ def question_sets() -> list[QuestionSet]:
         *[EvalItem(question=i.question, kind="cross_domain") for i in korea + nq],
         *_sample(scifact, CROSS_SAMPLE, 3),
     ]
+    prepare_corpus("seedwiki")  # on a fresh clone the folder does not exist yet
     squad_ids = prepare_corpus("squad")
     return [
         QuestionSet(name="seed", corpus="seed", items=korea, groups=korea_groups),
