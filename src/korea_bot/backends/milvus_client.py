@@ -17,6 +17,7 @@ PREFIX = "kb_v"  # every collection korea_bot writes is kb_v<version>_<kind>
 KINDS = ("passages", "sentences", "blobs")
 BLOB_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: 16k characters of up to 4 UTF-8 bytes each
 SERVER_TIMEOUT = 5.0  # seconds to wait for a Milvus server before calling it unreachable
+REQUEST_TIMEOUT = 30.0  # seconds a search or query may take: a hung server is an error, not a stuck bot
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 T = TypeVar("T")
@@ -133,7 +134,10 @@ def read_blobs(client: Any, collection: str, page: int = 1000) -> dict[str, Any]
     start = 0
     while True:
         rows = client.query(
-            collection, filter=f"id >= {start} and id < {start + page}", output_fields=["name", "part", "text"]
+            collection,
+            filter=f"id >= {start} and id < {start + page}",
+            output_fields=["name", "part", "text"],
+            timeout=REQUEST_TIMEOUT,
         )
         if not rows:
             break

@@ -17,7 +17,7 @@ from ..index.dense import HNSW_EF_SEARCH
 from ..index.keyword import tokenize, top_positive
 from ..index.layout import sentence_starts
 from ..models import Chunk, Document
-from .milvus_client import guarded, live_collection, read_blobs, version_of
+from .milvus_client import REQUEST_TIMEOUT, guarded, live_collection, read_blobs, version_of
 
 log = logging.getLogger(__name__)
 TOPK_MAX = 16_384  # Milvus' largest limit: BM25 scores beyond the best 16,384 passages read as 0
@@ -41,7 +41,9 @@ class Engine:
         return guarded(
             self.uri,
             "a lookup",
-            lambda: self.client.query(collection, filter=f"row in [{listed}]", output_fields=fields),
+            lambda: self.client.query(
+                collection, filter=f"row in [{listed}]", output_fields=fields, timeout=REQUEST_TIMEOUT
+            ),
         )
 
 
@@ -71,6 +73,7 @@ class MilvusDense:
                 filter=where,
                 output_fields=["row"],
                 search_params=params,
+                timeout=REQUEST_TIMEOUT,
             ),
         )[0]
         return _pairs(hits)
@@ -106,6 +109,7 @@ class MilvusKeyword:
                 limit=min(self.n, TOPK_MAX),
                 output_fields=["row"],
                 search_params={"metric_type": "IP"},
+                timeout=REQUEST_TIMEOUT,
             ),
         )[0]
         scores, rows = _pairs(hits)
@@ -209,7 +213,10 @@ def _load(engine: Engine, blobs_name: str) -> MilvusLoaded:
             engine.uri,
             "reading passages",
             lambda lo=lo: engine.client.query(
-                engine.passages, filter=f"row >= {lo} and row < {lo + PAGE}", output_fields=["row", "chunk"]
+                engine.passages,
+                filter=f"row >= {lo} and row < {lo + PAGE}",
+                output_fields=["row", "chunk"],
+                timeout=REQUEST_TIMEOUT,
             ),
         )
         chunks.extend(Chunk.from_row(json.loads(r["chunk"])) for r in sorted(page, key=lambda r: int(r["row"])))

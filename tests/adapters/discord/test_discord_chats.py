@@ -170,3 +170,16 @@ def test_a_read_only_sources_folder_is_a_clear_error_not_a_crash(
     monkeypatch.setattr(Path, "unlink", refuse)
     with pytest.raises(SourceError, match=r"cannot change seed/a\.txt"):
         uploads.remove_source(tmp_path, "seed/a.txt")
+
+
+def test_a_linked_source_is_removed_itself_and_never_replaced_through(tmp_path: Path) -> None:
+    """/sources remove on a link deletes the link, not the file it points to; replace refuses to write through it."""
+    data = b"Title\n\nA sentence that can be quoted here.\n"
+    uploads.add_source(tmp_path, "seed/b.txt", data, False, 10_000)
+    (tmp_path / "seed" / "a.txt").symlink_to(tmp_path / "seed" / "b.txt")
+    with pytest.raises(SourceError, match="is a link"):
+        uploads.add_source(tmp_path, "seed/a.txt", data + b"More.\n", True, 10_000)
+    assert (tmp_path / "seed" / "b.txt").read_bytes() == data
+    uploads.remove_source(tmp_path, "seed/a.txt")
+    assert not (tmp_path / "seed" / "a.txt").is_symlink()
+    assert (tmp_path / "seed" / "b.txt").read_bytes() == data

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", default=None, help="print the metrics as JSON")
     p = command("export-onnx")
     p.add_argument("--model", help="embedding model name or folder (KOREA_BOT_MODEL)")
-    p.add_argument("--int8", action="store_true", help="also quantise to int8 (KOREA_BOT_ENCODER=onnx-int8)")
+    p.add_argument("--int8", action="store_true", help="write the int8 (dynamically quantised) export instead, for KOREA_BOT_ENCODER=onnx-int8")
     p = command("run")
     _common(p)
     p.add_argument("--sync", action="store_true", help="sync slash commands before connecting")

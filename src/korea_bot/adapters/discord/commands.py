@@ -112,6 +112,8 @@ async def ask(interaction: discord.Interaction, question: str, private: bool = F
         answer.followup,
     )
     view, key = answer_view(bot.recent, answer, private, searched)
+    if not private:  # the conversation exists before the hand-off, so its "helpers pinged" mark is kept
+        chat = chat or Chat(collection=searched)
     line, mentions = hand_off(bot, chat, answer, interaction.guild is not None and not private)
     msg = with_line(render.render_answer(answer), line)
     await log_question(bot, answer, interaction.user.id, key)  # before the reply: asked even if it fails
@@ -230,7 +232,13 @@ async def press_button(bot: Bot, interaction: discord.Interaction, action: str, 
     if action == "more":
         offset = max(p.rank for p in answer.passages)
         text = answer.searched or answer.question  # a follow-up: the reading that was searched
-        more = await bot.run_search(partial(bot.service.ask, text, offset=offset, collection=shown.collection))
+        if len(text) > bot.settings.max_question_chars:  # the conversation made it longer than a question may be
+            text = answer.question
+        try:
+            more = await bot.run_search(partial(bot.service.ask, text, offset=offset, collection=shown.collection))
+        except BadQuestion as exc:  # e.g. the collection was removed since, or a long follow-up reading
+            await bot.send_followup(interaction, started, render.Rendered(content=render.escape(str(exc))))
+            return
         view, _key = answer_view(bot.recent, more, True, shown.collection)
         await bot.send_followup(interaction, started, render.render_more(more), view)
     else:

@@ -55,6 +55,8 @@ def _add(root: Path, name: str, data: bytes, replace: bool, max_bytes: int) -> b
     """add_source, which may raise OSError."""
     check_size(name, len(data), max_bytes)
     load_document(root, name, data, max_bytes)  # type, encoding, something quotable: the index's own rules
+    if (root / name).is_symlink():  # replacing through a link would overwrite the file it points to
+        raise SourceError(f"{name} is a link to another file: remove it first (/sources remove)")
     target = resolve_inside(root, name)
     existed = target.exists()
     if existed and not replace:
@@ -91,11 +93,12 @@ def remove_source(root: Path, name: str) -> None:
     target = resolve_inside(root, rel)
     if PurePosixPath(rel).suffix.lower() not in SUFFIXES or not target.is_file():
         raise SourceError(f"there is no source {rel!r} (see /sources list for the names)")
+    link = root / rel  # a link inside the folder is removed itself, never the file it points to
     try:
-        target.unlink()
+        (link if link.is_symlink() else target).unlink()
     except OSError as exc:
         raise _unwritable(rel, exc) from None
-    _sync_dir(target.parent)
+    _sync_dir(link.parent)
 
 
 def _sync_dir(folder: Path) -> None:
