@@ -10,7 +10,7 @@ from korea_bot.config import load_settings
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import UnknownCollection
 from korea_bot.formatting import text_fragment_link
-from korea_bot.search.conversation import Conversation, leans_on_context, prefer_context
+from korea_bot.search.conversation import Conversation, leans_on_context, prefer_context, starts_new_topic
 from korea_bot.service import Service
 
 
@@ -93,3 +93,12 @@ def test_an_expired_conversation_is_ignored(tmp_path: Path) -> None:
 def test_text_fragment_links_encode_the_directive(url: str, sentence: str, link: str) -> None:
     """Dashes, commas, ampersands and quotes are percent-encoded; long sentences become textStart,textEnd."""
     assert text_fragment_link(url, sentence) == link
+
+
+def test_a_question_that_says_the_topic_changes_is_never_read_in_context() -> None:
+    """ "unrelated, …", "ok diff q: …", "btw …" start afresh even when the conversation reading scores better."""
+    for q in ("unrelated, what language do they speak", "ok diff q: when was it signed", "btw who is kim", "new q: x"):
+        assert starts_new_topic(q) and not prefer_context(q, alone=0.1, with_context=0.9), q
+    for q in ("and why?", "what about japan", "is that true", "so what did russia do"):
+        assert not starts_new_topic(q), q
+    assert prefer_context("and why?", alone=0.1, with_context=0.9)

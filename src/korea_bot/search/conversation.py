@@ -20,6 +20,14 @@ _CUE = re.compile(
     re.I,
 )
 
+_NEW_TOPIC = re.compile(  # "unrelated, …", "ok diff q: …", "btw …": the asker says the conversation is over
+    r"^(?:(?:ok|okay|so|also|anyway|hey)\b[\s,:]*)*"
+    r"(?:(?:totally |completely |kinda )?unrelated|diff(?:erent)?\s+(?:q|qs|question|topic)|new\s+(?:q|question|topic)"
+    r"|switching\s+topics?|chang(?:e|ing)\s+(?:the\s+)?(?:topic|subject)|random(?:\s+q(?:uestion)?)?\s*(?:but\b|[,:])"
+    r"|btw|by the way|off[- ]topic|another\s+(?:q|question|thing))\b",
+    re.I,
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Turn:
@@ -76,9 +84,17 @@ def leans_on_context(question: str) -> bool:
 MARGIN = 0.1  # how much better (in probability) the other reading must be to win against the cues
 
 
+def starts_new_topic(question: str) -> bool:
+    """Whether the question opens by saying it is about something else ("unrelated, …", "diff q: …", "btw …")."""
+    return bool(_NEW_TOPIC.match(question.strip()))
+
+
 def prefer_context(question: str, alone: float, with_context: float) -> bool:
     """Decide from the evidence whether a question continues the conversation: the better-supported reading wins,
-    with the benefit of the doubt going to the conversation when the question looks like a follow-up."""
+    with the benefit of the doubt going to the conversation when the question looks like a follow-up, and never
+    when the asker says the topic changes."""
+    if starts_new_topic(question):
+        return False
     if leans_on_context(question):
         return with_context >= alone - MARGIN
     return with_context > alone + MARGIN
