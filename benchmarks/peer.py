@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from korea_bot.embedding import Embedder
+from korea_bot.errors import SourceError
 from korea_bot.ingest.sources import discover, load_document
 from korea_bot.models import Chunk
 
@@ -17,13 +18,16 @@ CHUNK_OVERLAP = 200
 
 
 def split_sources(sources: Path) -> list[Chunk]:
-    """Split every source's body with LangChain's default recursive splitter, keeping character offsets."""
+    """Split every readable source's body with LangChain's default recursive splitter, keeping character offsets."""
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP, add_start_index=True)
     chunks: list[Chunk] = []
     for name in discover(sources):
-        doc = load_document(sources, name)
+        try:
+            doc = load_document(sources, name)
+        except SourceError:  # the files korea_bot skips (nothing quotable, unreadable) are left out here too
+            continue
         body_start = doc.body_start
         body = doc.text[body_start:]
         for part in splitter.create_documents([body]):
