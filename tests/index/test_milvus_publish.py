@@ -105,3 +105,29 @@ def test_a_failed_publish_after_a_build_is_reported_and_retried(
     assert retried is not None and retried.unchanged and not retried.notes
     assert svc.version == report.version and svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
     assert set(names(report.version).values()) <= set(milvus_client.connect(uri).list_collections())
+
+
+def test_a_newer_version_published_during_a_write_wins(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two builders racing: the older one finishes writing after the newer one switched; its rows are dropped."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
+    svc.ensure_index()
+    older = load_index(tmp_path / "index")
+    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
+    svc.ensure_index()
+    newer = load_index(tmp_path / "index")
+    client = milvus_client.connect(uri)
+    real = milvus_publish._write
+
+    def racing(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+        real(client, loaded, coll, wait)
+        if loaded.version == older.version:
+            monkeypatch.setattr(milvus_publish, "_write", real)
+            assert milvus_publish.publish(client, uri, newer) is True  # the other builder, while this one wrote
+
+    monkeypatch.setattr(milvus_publish, "_write", racing)
+    assert milvus_publish.publish(client, uri, older) is False
+    assert load_live(client, uri).version == newer.version
+    assert not set(names(older.version).values()) & set(client.list_collections())
