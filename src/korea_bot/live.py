@@ -91,7 +91,7 @@ class LiveIndex:
             self._index = loaded
 
     def is_stale(self) -> bool:
-        """True when the index is missing or the sources or settings differ from what it was built from."""
+        """True when the index is missing, the sources or settings differ from it, or Milvus serves an older version."""
         files = current_version(self.settings.index_dir)
         if self._reader():
             return self._published() is None

@@ -19,7 +19,7 @@ MAX_SOURCE = 4096  # bytes of a source name (a relative path)
 
 
 def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
-    """Make `loaded` the live version in Milvus (False when it already is); old versions but one are dropped."""
+    """Make `loaded` the live version in Milvus (False when it or a newer one is live); old versions but one dropped."""
     coll = names(loaded.version)
     live = guarded(uri, "reading the alias", lambda: live_collection(client))
     if live == coll["passages"]:
