@@ -70,6 +70,7 @@ def report_lines(report: BuildReport) -> list[str]:
         lines.extend(f"  {label}: {name}" for name in names)
     lines.extend(f"  renamed: {old} -> {new}" for old, new in report.renamed)
     lines.extend(f"  skipped: {skip_text(name, reason)}" for name, reason in report.skipped)
+    lines.extend(f"  warning: {note}" for note in report.notes)
     return lines
 
 

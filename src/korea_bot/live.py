@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import threading
@@ -22,6 +23,7 @@ from .errors import (
     user_message,
 )
 from .index import LoadedIndex, build_index, current_version, index_params, load_index, read_skipped, stale_reason
+from .index.store import version_key
 from .models import BuildReport
 from .progress import ProgressLines, ticking
 
@@ -89,12 +91,15 @@ class LiveIndex:
             self._index = loaded
 
     def is_stale(self) -> bool:
-        """True when the index is missing or the sources or settings differ from what it was built from."""
+        """True when the index is missing, the sources or settings differ from it, or Milvus serves an older version."""
         files = current_version(self.settings.index_dir)
         if self._reader():
             return self._published() is None
-        if files is None or self._published() != files:
-            return True  # (the Milvus backend does not serve the files' live version yet)
+        published = self._published()
+        if files is None or published is None:
+            return True
+        if published != files and version_key(published) < version_key(files):
+            return True  # the Milvus backend does not serve the files' live version yet (a newer one there is fine)
         try:
             manifest = self.index.manifest
         except (IndexMismatch, IndexOutdated):
@@ -162,11 +167,25 @@ class LiveIndex:
                 progress=report_progress,
                 max_file_bytes=self.settings.max_file_bytes,
             )
-            if self.settings.search_backend == "milvus":
-                milvus_live.publish_files(self.settings)
-            if self._index is None or self._index.version != report.version:
+            failure = self._publish() if self.settings.search_backend == "milvus" else None
+            if failure is not None:
+                report = dataclasses.replace(report, notes=(*report.notes, failure))
+            if self._index is None or (failure is None and self._index.version != report.version):
                 self._set(self._load())
         return report
+
+    def _publish(self) -> str | None:
+        """Mirror the files' live version into Milvus; None when done, else one line saying what failed."""
+        try:
+            milvus_live.publish_files(self.settings)
+        except SearchBackendError as exc:
+            served = self._index.version if self._index is not None else "the one Milvus serves"
+            log.error("the files index is built but publishing it failed: %s", exc)
+            return (
+                f"the files index is built, but publishing it to Milvus failed ({exc}); still answering from version "
+                f"{served}: the next /reindex, `korea-bot index` or restart retries the publish"
+            )
+        return None
 
     @contextlib.contextmanager
     def _progress(self, progress: Progress | None) -> Iterator[Progress]:

@@ -161,6 +161,7 @@ class BuildReport:
     seconds: float = 0.0
     rebuilt: tuple[str, ...] = ()  # unchanged sources re-embedded by a full rebuild
     skipped: tuple[tuple[str, str], ...] = ()  # (source, why it could not be indexed)
+    notes: tuple[str, ...] = ()  # what failed after the build itself succeeded (e.g. a Milvus publish)
 
     @property
     def unchanged(self) -> bool:

@@ -19,15 +19,18 @@ MAX_SOURCE = 4096  # bytes of a source name (a relative path)
 
 
 def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
-    """Make `loaded` the live version in Milvus (False when it already is); old versions but one are dropped."""
+    """Make `loaded` the live version in Milvus (False when it or a newer one is live); old versions but one dropped."""
     coll = names(loaded.version)
-    if guarded(uri, "reading the alias", lambda: live_collection(client)) == coll["passages"]:
+    live = guarded(uri, "reading the alias", lambda: live_collection(client))
+    if live == coll["passages"]:
+        return False
+    if serves_newer(live, loaded.version):  # an older builder starting up: nothing to upload
+        log.info("Milvus at %s already serves %s, newer than %s: not publishing", uri, version_of(live), loaded.version)
         return False
     guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
     live = guarded(uri, "reading the alias", lambda: live_collection(client))
-    newer = version_of(live) if live else None
-    if newer is not None and version_key(newer.replace("_", "-")) > version_key(loaded.version):
-        log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, newer, loaded.version)
+    if serves_newer(live, loaded.version):
+        log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, live, loaded.version)
         for name in coll.values():
             guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
         return False  # two builders published in turn; the later build wins whatever order they finish in
@@ -35,6 +38,12 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
     log.info("Milvus at %s now serves version %s", uri, loaded.version)
     return True
+
+
+def serves_newer(live: str | None, version: str) -> bool:
+    """True when the alias's collection `live` holds a version newer than `version` (a files version name)."""
+    tagged = version_of(live) if live else None
+    return tagged is not None and version_key(tagged.replace("_", "-")) > version_key(version)
 
 
 def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:

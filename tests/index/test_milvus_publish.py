@@ -1,0 +1,133 @@
+"""Publishing to Milvus (real Milvus Lite): an older builder uploads nothing, a failed publish is reported, retried."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.corpora import make_corpus
+from helpers.milvus import service
+
+from korea_bot import formatting
+from korea_bot.backends import milvus_client, milvus_publish
+from korea_bot.backends.milvus_client import names
+from korea_bot.backends.milvus_serve import load_live
+from korea_bot.index import load_index
+
+pytest.importorskip("pymilvus")
+LATE = "A lighthouse of Zone999 was built in 1901.\n"
+
+
+@pytest.fixture
+def uri(tmp_path: Path) -> Iterator[str]:
+    """A fresh Milvus Lite file, its engine stopped afterwards."""
+    path = str(tmp_path / "milvus.db")
+    yield path
+    milvus_client.release(path)
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The versions milvus_publish writes into Milvus (each write still runs on the real engine)."""
+    seen: list[str] = []
+    real = milvus_publish._write
+
+    def spy(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+        seen.append(loaded.version)
+        real(client, loaded, coll, wait)
+
+    monkeypatch.setattr(milvus_publish, "_write", spy)
+    return seen
+
+
+def test_publishing_an_older_version_writes_nothing(tmp_path: Path, uri: str, writes: list[str]) -> None:
+    """With a newer version live, publish returns before creating any collection for the older one."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
+    svc.ensure_index()
+    older = load_index(tmp_path / "index")
+    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
+    svc.ensure_index()
+    newer = load_index(tmp_path / "index")
+    client = milvus_client.connect(uri)
+    assert milvus_publish.publish(client, uri, newer) is True
+    before = set(client.list_collections())
+    assert milvus_publish.publish(client, uri, older) is False
+    assert writes == [newer.version] and set(client.list_collections()) == before
+    assert load_live(client, uri).version == newer.version
+
+
+def test_an_older_builder_starting_up_is_not_stale_and_uploads_nothing(
+    tmp_path: Path, uri: str, writes: list[str]
+) -> None:
+    """A builder whose files are older than what Milvus serves (same sources) serves Milvus' version, builds nothing."""
+    make_corpus(tmp_path / "src", n_files=3)
+    old = service(tmp_path / "src", tmp_path / "old-index", "milvus", uri)
+    old.ensure_index()
+    shutil.copytree(tmp_path / "old-index", tmp_path / "new-index")
+    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
+    new = service(tmp_path / "src", tmp_path / "new-index", "milvus", uri)
+    assert new.ensure_index() is not None and new.version != old.version
+    restarted = service(tmp_path / "src", tmp_path / "old-index", "milvus", uri)
+    assert restarted.is_stale() is False
+    assert restarted.ensure_index() is None and restarted.version == new.version
+    assert writes == [old.version, new.version]
+    assert restarted.ask("lighthouse Zone999").passages[0].source == "late.txt"
+
+
+def test_a_failed_publish_after_a_build_is_reported_and_retried(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files build stands, the report says the publish failed, the old version serves; the next run publishes."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    first = svc.version
+    real = milvus_publish._write
+
+    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+        real(client, loaded, coll, wait)
+        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+
+    monkeypatch.setattr(milvus_publish, "_write", broken)
+    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
+    report = svc.reindex()
+    assert report.added == ("late.txt",) and report.version != first
+    lines = formatting.report_lines(report)
+    assert any("publishing it to Milvus failed" in x and "disk quota exceeded" in x for x in lines), lines
+    assert any(f"still answering from version {first}" in x and "retries" in x for x in lines), lines
+    assert svc.version == first and load_live(milvus_client.connect(uri), uri).version == first
+    assert svc.is_stale() is True
+    monkeypatch.setattr(milvus_publish, "_write", real)
+    retried = svc.ensure_index()
+    assert retried is not None and retried.unchanged and not retried.notes
+    assert svc.version == report.version and svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
+    assert set(names(report.version).values()) <= set(milvus_client.connect(uri).list_collections())
+
+
+def test_a_newer_version_published_during_a_write_wins(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two builders racing: the older one finishes writing after the newer one switched; its rows are dropped."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
+    svc.ensure_index()
+    older = load_index(tmp_path / "index")
+    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
+    svc.ensure_index()
+    newer = load_index(tmp_path / "index")
+    client = milvus_client.connect(uri)
+    real = milvus_publish._write
+
+    def racing(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+        real(client, loaded, coll, wait)
+        if loaded.version == older.version:
+            monkeypatch.setattr(milvus_publish, "_write", real)
+            assert milvus_publish.publish(client, uri, newer) is True  # the other builder, while this one wrote
+
+    monkeypatch.setattr(milvus_publish, "_write", racing)
+    assert milvus_publish.publish(client, uri, older) is False
+    assert load_live(client, uri).version == newer.version
+    assert not set(names(older.version).values()) & set(client.list_collections())
