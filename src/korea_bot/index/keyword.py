@@ -26,8 +26,9 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=1)
 def _bm25s():  # type: ignore[no-untyped-def]
-    """Import bm25s, undoing the DEBUG level it sets on its logger at import time."""
+    """Import bm25s, undoing the DEBUG level it sets on its logger at import time (once: setLevel clears caches)."""
     import bm25s
 
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:

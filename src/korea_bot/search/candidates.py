@@ -38,9 +38,16 @@ def gather(index: LoadedIndex, query: Query, k: int) -> Candidates:
         rows=rows,
         keyword=keyword[rows] if keyword.size else empty,
         keyword_plain=plain[rows] if plain.size else empty,
-        by_dense=np.isin(rows, np.concatenate(dense_rows)),
-        by_keyword=np.isin(rows, kw_rows),
+        by_dense=_among(rows, np.concatenate(dense_rows)),
+        by_keyword=_among(rows, kw_rows),
     )
+
+
+def _among(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """For sorted unique `rows` holding every row of `chosen`: which rows are chosen (np.isin without its sort)."""
+    out = np.zeros(len(rows), dtype=bool)
+    out[np.searchsorted(rows, chosen.astype(np.int64))] = True
+    return out
 
 
 def _only(scores: np.ndarray, rows: np.ndarray | None) -> np.ndarray:

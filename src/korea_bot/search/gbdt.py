@@ -37,12 +37,17 @@ class Forest:
 
         for tree in trees:
             roots.append(add(tree))
-        self.feature = np.asarray(feature, np.int64)
-        self.threshold = np.asarray(threshold, np.float64)
-        self.left = np.asarray(left, np.int64)
-        self.right = np.asarray(right, np.int64)
+        # one table of inner nodes then leaves, a leaf pointing at itself: every row takes `depth` steps per tree
+        n_inner = len(feature)
+        self.depth = _depth(left, right)
+        self.feature = np.asarray(feature + [0] * len(leaves), np.int64)
+        self.threshold = np.asarray(threshold + [np.inf] * len(leaves), np.float64)
+        leaf_at = n_inner + np.arange(len(leaves))
+        self.left = np.concatenate([_node_ids(left, n_inner), leaf_at]).astype(np.int64)
+        self.right = np.concatenate([_node_ids(right, n_inner), leaf_at]).astype(np.int64)
         self.leaves = np.asarray(leaves, np.float64)
-        self.roots = np.asarray(roots, np.int64)
+        self.roots = _node_ids(roots, n_inner)
+        self.n_inner = n_inner
         self.n_features = n_features
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -50,13 +55,25 @@ class Forest:
         X = np.asarray(X, np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected rows of {self.n_features} features, got shape {X.shape}")
+        flat = X.ravel()
+        base = (np.arange(len(X)) * self.n_features)[None, :]  # where each row starts in `flat`
         node = np.repeat(self.roots[:, None], len(X), axis=1)  # (trees, rows)
-        cols = np.broadcast_to(np.arange(len(X)), node.shape)
-        while True:
-            inner = node >= 0
-            if not inner.any():
-                break
-            at = node[inner]
-            go_left = X[cols[inner], self.feature[at]] <= self.threshold[at]
-            node[inner] = np.where(go_left, self.left[at], self.right[at])
-        return self.leaves[-node - 1].sum(axis=0)
+        for _ in range(self.depth):  # a leaf (threshold inf, children itself) stays where it is
+            go_left = flat.take(base + self.feature.take(node)) <= self.threshold.take(node)
+            node = np.where(go_left, self.left.take(node), self.right.take(node))
+        return self.leaves.take(node - self.n_inner).sum(axis=0)
+
+
+def _node_ids(links: list[int], n_inner: int) -> np.ndarray:
+    """Child links (inner node >= 0, leaf -(1 + leaf index)) as positions in the joint node table."""
+    out = np.asarray(links, np.int64)
+    return np.where(out >= 0, out, n_inner - out - 1)
+
+
+def _depth(left: list[int], right: list[int]) -> int:
+    """The most inner nodes on any root-to-leaf path (0 for a forest of bare leaves)."""
+    depth = [0] * len(left)
+    for at in range(len(left) - 1, -1, -1):  # children are appended after their parent: fill bottom-up
+        below = [depth[c] for c in (left[at], right[at]) if c >= 0]
+        depth[at] = 1 + max(below, default=0)
+    return max(depth, default=0)

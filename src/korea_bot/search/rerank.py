@@ -108,10 +108,16 @@ class LearnedStage:
         raw = self.forest.predict(cand.features)
         prob = self.head.probability(cand.features, raw)
         order = np.argsort(-raw, kind="stable")
-        hits = [_hit(scored, int(cand.positions[i]), float(prob[i])) for i in order]
         seen = set(cand.positions.tolist())
-        rest = [int(p) for p in scored.order()[: len(seen) + REST] if int(p) not in seen]
-        return hits + [_hit(scored, p, 0.0) for p in rest]
+        rest = [p for p in scored.order()[: len(seen) + REST].tolist() if p not in seen]
+        positions = cand.positions[order].tolist() + rest
+        probabilities = prob[order].tolist() + [0.0] * len(rest)
+        rows = scored.found.rows.tolist()  # Python numbers once, not one numpy scalar per hit and field
+        dense, keyword = scored.dense.tolist(), scored.keyword.tolist()
+        return [
+            Hit(row=rows[p], score=pr, dense=dense[p], keyword=keyword[p])
+            for p, pr in zip(positions, probabilities, strict=True)
+        ]
 
     def highlight(self, index: LoadedIndex, query: Query, row: int) -> Span | None:
         """The sentence of passage `row` the highlight head picks (None without one)."""
@@ -120,16 +126,6 @@ class LearnedStage:
         concepts, qtype = question_terms(index, query)
         best = self.sentence_head.best(sentence_features(index, query, row, concepts, qtype))
         return index.chunks[row].sentences[best]
-
-
-def _hit(scored: Scored, position: int, probability: float) -> Hit:
-    """A Hit whose score is the learned probability."""
-    return Hit(
-        row=int(scored.found.rows[position]),
-        score=probability,
-        dense=float(scored.dense[position]),
-        keyword=float(scored.keyword[position]),
-    )
 
 
 @lru_cache(maxsize=4)

@@ -122,18 +122,22 @@ class Coverage:
             )
             for c in known
         ]
+        self._seen: dict[frozenset[str], tuple[float, float]] = {}
 
     def of(self, terms: set[str]) -> tuple[float, float]:
         """(IDF-weighted share of the known concepts the text covers, IDF of the known ones it misses)."""
         if self.total <= 0:
             return 0.0, 0.0
-        present = terms & self.vocabulary
-        covered = 0.0
-        if present:
-            for idf, singles, multis in self.parts:
-                if not singles.isdisjoint(present) or any(all(t in present for t in alt) for alt in multis):
-                    covered += idf
-        return covered / self.total, self.total - covered
+        present = self.vocabulary.intersection(terms)  # a frozenset: the memo key
+        found = self._seen.get(present)
+        if found is None:  # texts share few question words: most calls repeat an earlier combination
+            covered = 0.0
+            if present:
+                for idf, singles, multis in self.parts:
+                    if not singles.isdisjoint(present) or any(all(t in present for t in alt) for alt in multis):
+                        covered += idf
+            found = self._seen[present] = (covered / self.total, self.total - covered)
+        return found
 
 
 def coverage(items: list[Concept], terms: set[str]) -> tuple[float, float]:
