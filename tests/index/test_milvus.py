@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +26,6 @@ QUESTIONS = [
     "zzzz qqqq",
 ]
 
-
-@pytest.fixture
-def uri(tmp_path: Path) -> Iterator[str]:
-    """A fresh Milvus Lite file, its engine stopped (and the file lock freed) afterwards."""
-    path = str(tmp_path / "milvus.db")
-    yield path
-    milvus_client.release(path)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +32,6 @@ sys.stdin.readline()
 print(bot.reload_if_changed(), bot.version, bot.ask("lighthouse Zone999").passages[0].source, flush=True)
 """
 
-
-@pytest.fixture
-def uri(tmp_path: Path) -> Iterator[str]:
-    """A fresh Milvus Lite file, its engine stopped afterwards."""
-    path = str(tmp_path / "milvus.db")
-    yield path
-    milvus_client.release(path)
 
 
 def test_alias_switches_during_searches_never_mix_versions(tmp_path: Path, uri: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,11 @@ from korea_bot import formatting
 from korea_bot.backends import milvus_client, milvus_publish
 from korea_bot.backends.milvus_client import names
 from korea_bot.backends.milvus_serve import load_live
-from korea_bot.index import load_index
+from korea_bot.index import LoadedIndex, load_index
 
 pytest.importorskip("pymilvus")
 LATE = "A lighthouse of Zone999 was built in 1901.\n"
 
-
-@pytest.fixture
-def uri(tmp_path: Path) -> Iterator[str]:
-    """A fresh Milvus Lite file, its engine stopped afterwards."""
-    path = str(tmp_path / "milvus.db")
-    yield path
-    milvus_client.release(path)
 
 
 @pytest.fixture
@@ -42,15 +34,20 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_publishing_an_older_version_writes_nothing(tmp_path: Path, uri: str, writes: list[str]) -> None:
-    """With a newer version live, publish returns before creating any collection for the older one."""
+def two_versions(tmp_path: Path, uri: str) -> tuple[LoadedIndex, LoadedIndex]:
+    """Two files-index versions of one corpus, the second with one more file."""
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
     svc.ensure_index()
     older = load_index(tmp_path / "index")
     (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
     svc.ensure_index()
-    newer = load_index(tmp_path / "index")
+    return older, load_index(tmp_path / "index")
+
+
+def test_publishing_an_older_version_writes_nothing(tmp_path: Path, uri: str, writes: list[str]) -> None:
+    """With a newer version live, publish returns before creating any collection for the older one."""
+    older, newer = two_versions(tmp_path, uri)
     client = milvus_client.connect(uri)
     assert milvus_publish.publish(client, uri, newer) is True
     before = set(client.list_collections())
@@ -111,13 +108,7 @@ def test_a_newer_version_published_during_a_write_wins(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two builders racing: the older one finishes writing after the newer one switched; its rows are dropped."""
-    make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
-    svc.ensure_index()
-    older = load_index(tmp_path / "index")
-    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
-    svc.ensure_index()
-    newer = load_index(tmp_path / "index")
+    older, newer = two_versions(tmp_path, uri)
     client = milvus_client.connect(uri)
     real = milvus_publish._write
 
