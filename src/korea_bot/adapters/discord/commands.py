@@ -151,13 +151,19 @@ def admin_refusal(bot: Bot, interaction: discord.Interaction, command: str) -> s
 async def reindex(interaction: discord.Interaction) -> None:
     """/reindex (admins, in a server): incremental rebuild on the worker, then the swap."""
     bot = _bot(interaction)
-    refusal = admin_refusal(bot, interaction, "/reindex")
+    started = await refuse_or_defer(interaction, admin_refusal(bot, interaction, "/reindex"))
+    if started is not None:
+        await reindex_and_reply(bot, interaction, started)
+
+
+async def refuse_or_defer(interaction: discord.Interaction, refusal: str | None) -> float | None:
+    """Send the refusal privately and return None, or defer a private reply and return when the work started."""
     if refusal:
-        await interaction.response.send_message(refusal, ephemeral=True)
-        return
+        await interaction.response.send_message(render.clip(refusal, 2000), ephemeral=True)
+        return None
     started = time.monotonic()
     await interaction.response.defer(ephemeral=True, thinking=True)
-    await reindex_and_reply(bot, interaction, started)
+    return started
 
 
 async def reindex_and_reply(bot: Bot, interaction: discord.Interaction, started: float, head: str = "") -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import discord
 from discord import app_commands
@@ -14,7 +13,7 @@ from ...errors import ConfigError, KoreaBotError, user_message
 from ...formatting import gaps_lines
 from ...usage.report import gaps, parse_since
 from . import render, uploads
-from .commands import Bot, admin_refusal, reindex_and_reply
+from .commands import Bot, admin_refusal, refuse_or_defer, reindex_and_reply
 from .ui import payload
 
 log = logging.getLogger(__name__)
@@ -47,19 +46,16 @@ async def sources_add(
         name = uploads.upload_name(file.filename, collection)
         uploads.check_size(name, file.size, bot.settings.max_file_bytes)
     except KoreaBotError as exc:
-        refusal = refusal or f"Not added: {render.escape(user_message(exc) or str(exc))}"
-    if refusal:
-        await interaction.response.send_message(render.clip(refusal, 2000), ephemeral=True)
+        refusal = refusal or _failed("Not added", exc)
+    started = await refuse_or_defer(interaction, refusal)
+    if started is None:
         return
-    started = time.monotonic()
-    await interaction.response.defer(ephemeral=True, thinking=True)
     data = await file.read()
     root, limit = bot.settings.sources_dir, bot.settings.max_file_bytes
     try:
         replaced = await bot.run_search(uploads.add_source, root, name, data, replace, limit)
     except KoreaBotError as exc:
-        text = render.clip(f"Not added: {render.escape(user_message(exc) or str(exc))}", 2000)
-        await bot.send_followup(interaction, started, render.Rendered(content=text))
+        await bot.send_followup(interaction, started, render.Rendered(content=_failed("Not added", exc)))
         return
     who = feedback.hash_user(interaction.user.id)[:12]
     log.info("source %s %s by %s (%d bytes)", name, "replaced" if replaced else "added", who, len(data))
@@ -71,17 +67,13 @@ async def sources_add(
 async def sources_remove(interaction: discord.Interaction, name: str) -> None:
     """/sources remove (admins, in a server): delete a source file, then reindex."""
     bot = _bot(interaction)
-    refusal = admin_refusal(bot, interaction, "/sources remove")
-    if refusal:
-        await interaction.response.send_message(refusal, ephemeral=True)
+    started = await refuse_or_defer(interaction, admin_refusal(bot, interaction, "/sources remove"))
+    if started is None:
         return
-    started = time.monotonic()
-    await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         await bot.run_search(uploads.remove_source, bot.settings.sources_dir, name)
     except KoreaBotError as exc:
-        text = render.clip(f"Not removed: {render.escape(user_message(exc) or str(exc))}", 2000)
-        await bot.send_followup(interaction, started, render.Rendered(content=text))
+        await bot.send_followup(interaction, started, render.Rendered(content=_failed("Not removed", exc)))
         return
     log.info("source %s removed by %s", name, feedback.hash_user(interaction.user.id)[:12])
     await reindex_and_reply(bot, interaction, started, f"Removed `{name.strip().replace('`', '')}`.")
@@ -101,11 +93,9 @@ async def report(interaction: discord.Interaction, since: str = "7d") -> None:
         since_at = parse_since(since)
     except ConfigError as exc:
         refusal = refusal or render.escape(str(exc).replace("--since", "since:"))
-    if refusal:
-        await interaction.response.send_message(refusal, ephemeral=True)
+    started = await refuse_or_defer(interaction, refusal)
+    if started is None:
         return
-    started = time.monotonic()
-    await interaction.response.defer(ephemeral=True, thinking=True)
     found = await asyncio.to_thread(gaps, log_file, bot.settings.feedback_file, since_at)
 
     def quote(source: str, start: int, end: int) -> str | None:
@@ -119,6 +109,11 @@ async def report(interaction: discord.Interaction, since: str = "7d") -> None:
     body = render.clip("\n".join(lines), render.DESCRIPTION_MAX)
     embed = {"type": "rich", "title": "Questions asked (gaps report)", "description": body, "color": render.COLOR}
     await bot.send_followup(interaction, started, render.Rendered(embeds=[embed]))
+
+
+def _failed(what: str, exc: KoreaBotError) -> str:
+    """`what: <the error's one line>`, escaped and within a message's length."""
+    return render.clip(f"{what}: {render.escape(user_message(exc) or str(exc))}", 2000)
 
 
 def register(tree: app_commands.CommandTree) -> None:
