@@ -44,6 +44,14 @@ def git_commit() -> str:
         return "unknown"
 
 
+def chosen_sections(parser: argparse.ArgumentParser, only: str, known: tuple[str, ...]) -> list[str]:
+    """The sections named in --only (comma-separated), or a parser error naming the known ones."""
+    sections = [s.strip() for s in only.split(",") if s.strip()]
+    if any(s not in known for s in sections):
+        parser.error(f"--only takes a subset of {','.join(known)}")
+    return sections
+
+
 def save_section(out: Path, results: dict, section: str, data: dict, started: float, **extra: object) -> None:
     """Stamp a benchmark section (commit, time, wall seconds, extra fields), note the machine, write the results."""
     data.update(

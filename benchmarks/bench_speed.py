@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_quality import RESULTS, save_section
+from bench_quality import RESULTS, chosen_sections, save_section
 from quality_core import ROOT, SHARED, make_service, prepare, sync_tree
 from scale import ann_crossover, measure_index, measure_size, recall_at_scale
 
@@ -203,9 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / ".korea_bot_eval" / "bench")
     parser.add_argument("--out", type=Path, default=RESULTS / "speed.json")
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.only.split(",") if s.strip()]
-    if any(s not in SECTIONS for s in sections):
-        parser.error(f"--only takes a subset of {','.join(SECTIONS)}")
+    sections = chosen_sections(parser, args.only, SECTIONS)
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     embedder = make_embedder(args.model) if {"build", "latency", "crossover", "recall"} & set(sections) else None
     for section in sections:

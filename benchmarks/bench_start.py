@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench_quality import RESULTS, save_section
+from bench_quality import RESULTS, chosen_sections, save_section
 from bench_speed import questions
 from quality_core import ROOT, SHARED, make_service, prepare
 from scale import percentiles
@@ -216,9 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / ".korea_bot_eval" / "bench")
     parser.add_argument("--out", type=Path, default=RESULTS / "start.json")
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.only.split(",") if s.strip()]
-    if any(s not in SECTIONS for s in sections):
-        parser.error(f"--only takes a subset of {','.join(SECTIONS)}")
+    sections = chosen_sections(parser, args.only, SECTIONS)
     sections = [s for s in SECTIONS if s in sections]  # the spawning sections before torch grows this process
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     for section in sections:
