@@ -6,26 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.passages import passage
 
 from korea_bot import feedback
-from korea_bot.models import Passage
 
 
 def test_feedback_round_trip(tmp_path: Path) -> None:
     """Records are appended one per line, hash the user, and read back as labelled data."""
-    p = Passage(
-        rank=1,
-        source="seed/a.txt",
-        title="A",
-        url=None,
-        paragraph=3,
-        start=10,
-        end=50,
-        highlight=(12, 30),
-        score=0.8,
-        text="x" * 40,
-        chunk_id=7,
-    )
+    p = passage(start=10, end=50, paragraph=3, highlight=(12, 30), score=0.8, chunk_id=7)
     path = tmp_path / "fb.jsonl"
     feedback.append(path, feedback.record("why?", "up", [p], "v1", 1234))
     feedback.append(path, feedback.record("how?", "down", [], "v1", 99))

@@ -6,12 +6,13 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers.passages import passage
 from helpers.paths import SHARED
 
 from korea_bot import feedback
 from korea_bot.errors import EvalError
 from korea_bot.evaluation import EvalItem, EvalSet, evaluate, load_eval
-from korea_bot.models import Chunk, Passage
+from korea_bot.models import Chunk
 
 
 def _chunk(source: str, text: str) -> Chunk:
@@ -83,18 +84,7 @@ def test_shared_formats_load(rel: str, count: int, corpus: bool) -> None:
 def test_feedback_file_reads_back_as_labels(tmp_path: Path) -> None:
     """Thumbs-up feedback written by the bot becomes gold spans; thumbs-down rows are not labels."""
     shown = [
-        Passage(
-            rank=1,
-            source="a.txt",
-            title="A",
-            url=None,
-            paragraph=1,
-            start=0,
-            end=9,
-            highlight=(0, 9),
-            score=0.5,
-            text="x" * 9,
-        )
+        passage("a.txt", 0, 9, score=0.5)
     ]
     path = tmp_path / "feedback.jsonl"
     feedback.append(path, feedback.record("q2", "down", shown, "v1", 42))

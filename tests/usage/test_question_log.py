@@ -8,28 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.passages import passage
 
 from korea_bot import feedback
 from korea_bot.errors import ConfigError
-from korea_bot.models import Answer, Passage
+from korea_bot.models import Answer
 from korea_bot.usage.questions import QuestionLog
 from korea_bot.usage.report import gaps, parse_since
-
-
-def passage(source: str = "seed/a.txt") -> Passage:
-    """A quoted passage."""
-    return Passage(
-        rank=1,
-        source=source,
-        title="A",
-        url=None,
-        paragraph=1,
-        start=0,
-        end=5,
-        highlight=(0, 5),
-        score=0.9,
-        text="x" * 5,
-    )
 
 
 def answer(question: str, tier: str = "high") -> Answer:

@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers.passages import passage
 
 from korea_bot.adapters.discord import uploads
 from korea_bot.adapters.discord.answering import forum_question, hand_off, thread_name, with_line
@@ -14,21 +15,9 @@ from korea_bot.adapters.discord.conversations import Chat, Chats
 from korea_bot.adapters.discord.render import Rendered
 from korea_bot.config import load_settings
 from korea_bot.errors import ConfigError, SourceError
-from korea_bot.models import Answer, Passage
+from korea_bot.models import Answer
 
-PASSAGE = Passage(
-    rank=1,
-    source="seed/a.txt",
-    title="A",
-    url=None,
-    paragraph=1,
-    start=0,
-    end=5,
-    highlight=(0, 5),
-    score=0.9,
-    text="Hello",
-    chunk_id=0,
-)
+PASSAGE = passage(text="Hello", chunk_id=0)
 
 
 def test_chats_are_bounded_and_expire() -> None:
