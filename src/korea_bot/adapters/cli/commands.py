@@ -96,6 +96,15 @@ def print_build(report: BuildReport | None) -> None:
         warn(f"skipped: {skip_text(name, reason)}")
 
 
+def ready_service(settings: Settings) -> Service:
+    """A Service whose index is built or brought up to date first, with the bar, then the build's summary."""
+    service = Service(settings)
+    with build_progress() as update:
+        report = service.ensure_index(progress=update, warn=warn)
+    print_build(report)  # after the bar is gone
+    return service
+
+
 def _questions(args: argparse.Namespace) -> Iterator[str]:
     """The question on the command line, then those of a file or standard input (one per non-empty line)."""
     if args.question:
@@ -113,10 +122,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return fail("give a question, or --questions FILE (or - for standard input)", 2)
     if args.question:
         clean_question(" ".join(args.question), settings.max_question_chars)
-    service = Service(settings)
-    with build_progress() as update:
-        report = service.ensure_index(progress=update, warn=warn)
-    print_build(report)  # after the bar is gone
+    service = ready_service(settings)
     color = sys.stdout.isatty()
     failures = 0
     for question in _questions(args):
@@ -158,10 +164,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         )
         doc_ids = materialize(evalset.corpus, settings.sources_dir)
         print(f"corpus of {len(doc_ids)} documents written to {settings.sources_dir}", file=sys.stderr)
-    service = Service(settings)
-    with build_progress() as update:
-        report = service.ensure_index(progress=update, warn=warn)
-    print_build(report)  # after the bar is gone
+    service = ready_service(settings)
     metrics = evaluate(evalset, service.search, doc_ids, indexed=set(service.index.documents))
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_report(evalset.name, metrics))
@@ -173,10 +176,7 @@ def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:
     from ...evaluation.conversations import evaluate_conversations, format_conversation_report, load_conversations
 
     conversations = load_conversations(args.file)
-    service = Service(settings)
-    with build_progress() as update:
-        report = service.ensure_index(progress=update, warn=warn)
-    print_build(report)
+    service = ready_service(settings)
     metrics = evaluate_conversations(conversations, service.ask)
     metrics["index_version"] = service.version
     print(json.dumps(metrics) if settings.output_json else format_conversation_report(args.file.stem, metrics))
