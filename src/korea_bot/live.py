@@ -93,13 +93,14 @@ class LiveIndex:
     def is_stale(self) -> bool:
         """True when the index is missing, the sources or settings differ from it, or Milvus serves an older version."""
         files = current_version(self.settings.index_dir)
-        if self._reader():
-            return self._published() is None
-        published = self._published()
-        if files is None or published is None:
+        if self.settings.search_backend == "milvus":
+            published = milvus_live.published(self.settings)  # asked once: it is a call to the engine
+            if files is None:  # a reader: it serves what others publish
+                return published is None
+            if published is None or (published != files and version_key(published) < version_key(files)):
+                return True  # Milvus does not serve the files' live version yet (a newer one there is fine)
+        elif files is None:
             return True
-        if published != files and version_key(published) < version_key(files):
-            return True  # the Milvus backend does not serve the files' live version yet (a newer one there is fine)
         try:
             manifest = self.index.manifest
         except (IndexMismatch, IndexOutdated):
