@@ -118,8 +118,7 @@ async def ask(interaction: discord.Interaction, question: str, private: bool = F
     msg = with_line(render.render_answer(answer), line)
     await log_question(bot, answer, interaction.user.id, key)  # before the reply: asked even if it fails
     sent = await bot.send_followup(interaction, started, msg, view, mentions)
-    if sent is not None and not private:  # a private answer is not part of the channel's conversation
-        chat = chat or Chat(collection=searched)
+    if sent is not None and chat is not None and not private:  # a private answer is not part of the conversation
         conv_key = f"t{interaction.channel_id}" if in_thread else f"m{sent.id}"
         chat.remember(answer)
         bot.chats.put(conv_key, chat)
