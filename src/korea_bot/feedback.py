@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .jsonl import append_jsonl, read_jsonl
 from .models import Passage
+from .user_ids import hashed
 
 VOTES = ("up", "down")
 
 
-def hash_user(user_id: int | str) -> str:
-    """The sha256 hex digest of a user id (the raw id is never stored)."""
-    return hashlib.sha256(str(user_id).encode("utf-8")).hexdigest()
+def hash_user(user_id: int | str, path: Path) -> str:
+    """A user id as stored in the feedback file `path`: hashed with that file's per-install salt, never raw."""
+    return hashed(user_id, path)
 
 
-def record(question: str, vote: str, passages: Sequence[Passage], index_version: str, user_id: int | str) -> dict:
-    """Build one feedback record."""
+def record(
+    question: str, vote: str, passages: Sequence[Passage], index_version: str, user_id: int | str, path: Path
+) -> dict:
+    """Build one feedback record for the feedback file `path`."""
     if vote not in VOTES:
         raise ValueError(f"vote must be one of {VOTES}, not {vote!r}")
     return {
@@ -30,7 +32,7 @@ def record(question: str, vote: str, passages: Sequence[Passage], index_version:
             for p in passages
         ],
         "index_version": index_version,
-        "user": hash_user(user_id),
+        "user": hash_user(user_id, path),
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -87,8 +87,8 @@ def test_feedback_file_reads_back_as_labels(tmp_path: Path) -> None:
         passage("a.txt", 0, 9, score=0.5)
     ]
     path = tmp_path / "feedback.jsonl"
-    feedback.append(path, feedback.record("q2", "down", shown, "v1", 42))
-    feedback.append(path, feedback.record("q1", "up", shown, "v1", 42))
+    feedback.append(path, feedback.record("q2", "down", shown, "v1", 42, path))
+    feedback.append(path, feedback.record("q1", "up", shown, "v1", 42, path))
     evalset = load_eval(path)
     assert [i.question for i in evalset.items] == ["q1"]
     m = evaluate(

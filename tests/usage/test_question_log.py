@@ -64,8 +64,8 @@ def test_gaps_report_counts_unanswered_and_voted_down(tmp_path: Path) -> None:
     for question, tier in [("Why?", "high"), ("why", "high"), ("weather?", "none"), ("nukes?", "low")]:
         log.record(answer(question, tier), 7)
     votes = tmp_path / "fb.jsonl"
-    feedback.append(votes, feedback.record("why?", "down", [passage()], "v1", 7))
-    feedback.append(votes, feedback.record("other", "up", [passage()], "v1", 7))
+    feedback.append(votes, feedback.record("why?", "down", [passage()], "v1", 7, votes))
+    feedback.append(votes, feedback.record("other", "up", [passage()], "v1", 7, votes))
     report = gaps(log, votes, parse_since("7d"))
     assert report.questions == 4 and report.most_asked[0] == ("Why?", 2)
     assert report.unanswered == [("weather?", 1)] and report.low_confidence == [("nukes?", 1)]

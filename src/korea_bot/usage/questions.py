@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import secrets
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +11,7 @@ from pathlib import Path
 
 from ..jsonl import append_jsonl, read_jsonl, write_jsonl
 from ..models import Answer
+from ..user_ids import hashed
 
 OFF = "off"
 _lock = threading.Lock()
@@ -34,19 +33,8 @@ class QuestionLog:
 
     def hash_user(self, user_id: int | str) -> str:
         """A user id hashed with this install's salt (the raw id is never stored, nor the same hash elsewhere)."""
-        return hashlib.sha256(self._salt() + str(user_id).encode("utf-8")).hexdigest()[:32]
-
-    def _salt(self) -> bytes:
-        """The per-install salt, created (readable by its owner only) beside the log on first use."""
         assert self.path is not None
-        salt_file = self.path.with_name(self.path.name + ".salt")
-        with _lock:
-            if not salt_file.exists():
-                salt_file.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(salt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(secrets.token_hex(32))
-            return salt_file.read_text(encoding="utf-8").strip().encode("ascii")
+        return hashed(user_id, self.path)
 
     def record(self, answer: Answer, user_id: int | str, where: str = "cli", key: str = "") -> dict | None:
         """Log one question and how it was answered (tier, top source); None when logging is off or fails.

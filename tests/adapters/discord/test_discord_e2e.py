@@ -140,8 +140,8 @@ def test_buttons_more_context_and_feedback(tmp_path: Path) -> None:
                 assert ack["type"] == 4 and ack["data"]["flags"] == 64 and "feedback" in ack["data"]["content"]
             rows = list(feedback.read(r.settings.feedback_file))
             assert [(row["vote"], row["user"]) for row in rows] == [
-                ("up", feedback.hash_user(601)),
-                ("down", feedback.hash_user(602)),
+                ("up", feedback.hash_user(601, r.settings.feedback_file)),
+                ("down", feedback.hash_user(602, r.settings.feedback_file)),
             ]
             assert rows[0]["question"] == ARMISTICE_Q and rows[0]["index_version"] == r.service.version
             assert rows[0]["passages"][0]["source"] == "seed/armistice.txt"
@@ -271,5 +271,22 @@ def test_each_reply_tier_looks_different(tmp_path: Path) -> None:
         assert low.json["embeds"][-1]["footer"]["text"].endswith("low confidence")
         assert PEACE in visible(low.json["embeds"][0]["description"])
         assert not none.json.get("embeds") and none.json["content"].startswith(render.NO_ANSWER)
+
+    asyncio.run(scenario())
+
+
+def test_a_vote_that_cannot_be_written_is_answered_and_the_bot_goes_on(tmp_path: Path) -> None:
+    """A feedback file whose folder cannot exist (a file is in the way): the voter is told, the next question answered."""
+    (tmp_path / "blocked").write_text("not a folder", encoding="utf-8")
+
+    async def scenario() -> None:
+        async with running_bot(tmp_path, feedback_file=tmp_path / "blocked" / "fb.jsonl") as r:
+            _, _, followup = await r.ask(ARMISTICE_Q)
+            ids, msg = custom_ids(followup.json), sent_message(followup.json)
+            click = await r.fake.click(ids["up"], msg, uid=601)
+            ack = (await answer_of(r.fake, click)).json
+            assert ack["type"] == 4 and ack["data"]["flags"] == 64 and "could not record" in ack["data"]["content"]
+            _, _, again = await r.ask(ARMISTICE_Q)
+            assert again.json["embeds"][0]["title"].startswith("[1] ")
 
     asyncio.run(scenario())

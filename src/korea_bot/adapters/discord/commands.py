@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import discord
@@ -18,7 +19,7 @@ from ... import feedback
 from ...config import Settings
 from ...errors import BadQuestion, KoreaBotError, user_message
 from ...formatting import summary
-from ...models import Passage
+from ...models import Answer, Passage
 from . import render
 from .answering import default_collection, hand_off, home_channel, log_question, search, with_line
 from .conversations import Chat, Chats
@@ -174,7 +175,7 @@ async def reindex_and_reply(bot: Bot, interaction: discord.Interaction, started:
         body = render.clip(f"{head}\n{render.escape(text)}".strip(), 2000)
         await bot.send_followup(interaction, started, render.Rendered(content=body))
         return
-    log.info("reindex by %s: %s", feedback.hash_user(interaction.user.id)[:12], summary(report))
+    log.info("reindex by admin %s: %s", interaction.user.id, summary(report))  # an audit line: the admin's id
     body = render.clip(f"{head}\n{render.render_report(report)}".strip(), 2000)
     await bot.send_followup(interaction, started, render.Rendered(content=body))
 
@@ -214,6 +215,13 @@ async def _keep_typing(channel: Any) -> None:
         log.warning("typing indicator in channel %s failed, answering anyway: %s", getattr(channel, "id", "?"), exc)
 
 
+def _save_vote(path: Path, answer: Answer, vote: str, user_id: int, key: str) -> None:
+    """Append one vote to the feedback file (the user id salted-hashed; `key` joins it to the question log)."""
+    entry = feedback.record(answer.question, vote, answer.passages, answer.index_version, user_id, path)
+    entry["answer"] = key
+    feedback.append(path, entry)
+
+
 async def press_button(bot: Bot, interaction: discord.Interaction, action: str, key: str) -> None:
     """More passages, Show context, 👍 / 👎 on an answer."""
     shown = bot.recent.get(key)
@@ -223,9 +231,12 @@ async def press_button(bot: Bot, interaction: discord.Interaction, action: str, 
         return
     answer = shown.answer
     if action in feedback.VOTES:
-        entry = feedback.record(answer.question, action, answer.passages, answer.index_version, interaction.user.id)
-        entry["answer"] = key  # the question log's line for this answer has the same key
-        await asyncio.to_thread(feedback.append, bot.settings.feedback_file, entry)
+        try:
+            await asyncio.to_thread(_save_vote, bot.settings.feedback_file, answer, action, interaction.user.id, key)
+        except OSError as exc:  # a read-only or full data volume: say so, the bot goes on
+            log.warning("cannot write the feedback file %s: %s", bot.settings.feedback_file, exc)
+            await interaction.response.send_message("Sorry, I could not record your feedback.", ephemeral=True)
+            return
         await interaction.response.send_message("Thanks, your feedback was recorded.", ephemeral=True)
         return
     wait = bot.cooldown.hit(interaction.user.id)

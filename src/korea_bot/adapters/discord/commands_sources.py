@@ -8,7 +8,6 @@ import logging
 import discord
 from discord import app_commands
 
-from ... import feedback
 from ...errors import ConfigError, KoreaBotError, user_message
 from ...formatting import gaps_lines
 from ...usage.report import gaps, parse_since
@@ -57,8 +56,8 @@ async def sources_add(
     except KoreaBotError as exc:
         await bot.send_followup(interaction, started, render.Rendered(content=_failed("Not added", exc)))
         return
-    who = feedback.hash_user(interaction.user.id)[:12]
-    log.info("source %s %s by %s (%d bytes)", name, "replaced" if replaced else "added", who, len(data))
+    what = "replaced" if replaced else "added"
+    log.info("source %s %s by admin %s (%d bytes)", name, what, interaction.user.id, len(data))  # an audit line
     head = f"{'Replaced' if replaced else 'Added'} `{name.replace('`', '')}`."
     await reindex_and_reply(bot, interaction, started, head)
 
@@ -75,7 +74,7 @@ async def sources_remove(interaction: discord.Interaction, name: str) -> None:
     except KoreaBotError as exc:
         await bot.send_followup(interaction, started, render.Rendered(content=_failed("Not removed", exc)))
         return
-    log.info("source %s removed by %s", name, feedback.hash_user(interaction.user.id)[:12])
+    log.info("source %s removed by admin %s", name, interaction.user.id)  # an audit line
     await reindex_and_reply(bot, interaction, started, f"Removed `{name.strip().replace('`', '')}`.")
 
 
