@@ -122,3 +122,34 @@ def test_a_newer_version_published_during_a_write_wins(
     assert milvus_publish.publish(client, uri, older) is False
     assert load_live(client, uri).version == newer.version
     assert not set(names(older.version).values()) & set(client.list_collections())
+
+
+def test_index_exits_3_when_the_publish_fails(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`korea-bot index`: the files build stands, the warning is printed, exit code 3; the next run publishes, 0."""
+    from korea_bot.adapters.cli.main import main
+
+    make_corpus(tmp_path / "src", n_files=3)
+    for key, value in {"MODEL": "hash:64", "SEARCH_BACKEND": "milvus", "MILVUS_URI": uri}.items():
+        monkeypatch.setenv(f"KOREA_BOT_{key}", value)
+    argv = ["index", "--sources", str(tmp_path / "src"), "--index", str(tmp_path / "index")]
+    assert main(argv) == 0
+    first = load_live(milvus_client.connect(uri), uri).version
+    real = milvus_publish._write
+
+    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+
+    monkeypatch.setattr(milvus_publish, "_write", broken)
+    (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
+    capsys.readouterr()
+    assert main(argv) == 3
+    out, err = capsys.readouterr()
+    assert "warning: the files index is built, but publishing it to Milvus failed" in out and "disk quota" in out
+    assert err.strip().splitlines()[-1].startswith("korea-bot: error: the files index is built but not published")
+    assert load_live(milvus_client.connect(uri), uri).version == first
+    assert load_index(tmp_path / "index").version != first  # the files index is kept
+    monkeypatch.setattr(milvus_publish, "_write", real)
+    assert main(argv) == 0
+    assert load_live(milvus_client.connect(uri), uri).version == load_index(tmp_path / "index").version

@@ -82,6 +82,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         print(line)
     for text in service.index.notes:
         print(f"  note: {text}")
+    if report.notes:  # the files build stands, what came after it (the Milvus publish) failed: the next run retries
+        return fail("the files index is built but not published (see the warning above); the next run retries", 3)
     if args.strict and report.skipped:
         return fail(f"{len(report.skipped)} source(s) skipped, see above (--strict)")
     return 0
