@@ -171,7 +171,7 @@ class LiveIndex:
             failure = self._publish() if self.settings.search_backend == "milvus" else None
             if failure is not None:
                 report = dataclasses.replace(report, notes=(*report.notes, failure))
-            if self._index is None or (failure is None and self._index.version != report.version):
+            if failure is None and (self._index is None or self._index.version != report.version):
                 self._set(self._load())
         return report
 

@@ -153,3 +153,30 @@ def test_index_exits_3_when_the_publish_fails(
     monkeypatch.setattr(milvus_publish, "_write", real)
     assert main(argv) == 0
     assert load_live(milvus_client.connect(uri), uri).version == load_index(tmp_path / "index").version
+
+
+def test_a_first_publish_that_fails_exits_3_too(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Milvus still empty and the first publish fails: exit 3 with the warning (not "holds no index yet"); then 0."""
+    from korea_bot.adapters.cli.main import main
+
+    make_corpus(tmp_path / "src", n_files=2)
+    for key, value in {"MODEL": "hash:64", "SEARCH_BACKEND": "milvus", "MILVUS_URI": uri}.items():
+        monkeypatch.setenv(f"KOREA_BOT_{key}", value)
+    argv = ["index", "--sources", str(tmp_path / "src"), "--index", str(tmp_path / "index")]
+    real = milvus_publish._write
+
+    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+
+    monkeypatch.setattr(milvus_publish, "_write", broken)
+    assert main(argv) == 3
+    out, err = capsys.readouterr()
+    assert "warning: the files index is built, but publishing it to Milvus failed" in out and "disk quota" in out
+    assert "holds no index yet" not in err
+    assert err.strip().splitlines()[-1].startswith("korea-bot: error: the files index is built but not published")
+    assert load_index(tmp_path / "index").version  # the files index stands
+    monkeypatch.setattr(milvus_publish, "_write", real)
+    assert main(argv) == 0
+    assert load_live(milvus_client.connect(uri), uri).version == load_index(tmp_path / "index").version

@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from .. import feedback
 from ..errors import ConfigError
+from ..feedback import read as read_votes
 from .questions import QuestionLog, logged_at
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.I)
@@ -59,7 +59,7 @@ def gaps(log: QuestionLog, feedback_file, since: datetime) -> Gaps:  # type: ign
             by_tier[tier][key] += 1
     down = [
         (str(v["question"]), [(p["source"], int(p["start"]), int(p["end"])) for p in v.get("passages", [])])
-        for v in feedback.read(feedback_file)
+        for v in read_votes(feedback_file)
         if v.get("vote") == "down" and logged_at(v) >= since
     ]
     return Gaps(

@@ -80,10 +80,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         report = service.reindex(full=args.full, progress=update)
     for line in report_lines(report):
         print(line)
-    for text in service.index.notes:
-        print(f"  note: {text}")
     if report.notes:  # the files build stands, what came after it (the Milvus publish) failed: the next run retries
         return fail("the files index is built but not published (see the warning above); the next run retries", 3)
+    for text in service.index.notes:
+        print(f"  note: {text}")
     if args.strict and report.skipped:
         return fail(f"{len(report.skipped)} source(s) skipped, see above (--strict)")
     return 0
