@@ -150,3 +150,32 @@ def test_the_same_page_read_twice_in_one_process_gives_the_same_text(tmp_path: P
     (tmp_path / "copy.html").write_text(article_html(SENTENCES), encoding="utf-8")
     texts = {load_document(tmp_path, name).text for name in ("a.html", "a.html", "copy.html")}
     assert len(texts) == 1 and SENTENCES[2] in texts.pop()
+
+
+def test_an_html_page_in_its_declared_charset_is_read_and_quoted(tmp_path: Path) -> None:
+    """A page saved as windows-1252 (as its <meta> says) reads; a page whose bytes contradict its label is refused."""
+    body = "<p>Pyongyang \u201ctested\u201d a missile in 2017 \u2013 the Kremlin objected, said the caf\u00e9 owner.</p>"
+    for label in ("windows-1252", "ISO-8859-1"):
+        page = f'<html><head><meta charset="{label}"><title>Notes</title></head><body>{body}</body></html>'
+        (tmp_path / "notes.html").write_bytes(page.encode("cp1252"))
+        doc = load_document(tmp_path, "notes.html")
+        assert "Pyongyang \u201ctested\u201d a missile in 2017 \u2013 the Kremlin objected" in doc.text, label
+    legacy = '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>Москва возразила против этого.</p>'
+    (tmp_path / "ru.html").write_bytes(legacy.encode("koi8-r"))
+    assert "Москва возразила" in load_document(tmp_path, "ru.html").text
+    (tmp_path / "bad.html").write_bytes(b'<meta charset="windows-1252"><p>A byte \x81 no codec maps.</p>')
+    with pytest.raises(SourceError, match=r"bad\.html is not valid windows-1252 as its <meta> declares \(byte \d+\)"):
+        load_document(tmp_path, "bad.html")
+    (tmp_path / "odd.html").write_bytes(b'<meta charset="klingon-8"><p>Some text here.</p>')
+    with pytest.raises(SourceError, match=r"odd\.html declares an unknown charset 'klingon-8'"):
+        load_document(tmp_path, "odd.html")
+
+
+def test_a_utf8_bom_is_dropped_and_utf16_is_named(tmp_path: Path) -> None:
+    """Notepad's UTF-8 BOM is not part of the title or the first quote; a UTF-16 file says how to convert it."""
+    (tmp_path / "bom.txt").write_bytes("\ufeffTalks in Beijing\n\nThe talks resumed in the spring.\n".encode())
+    doc = load_document(tmp_path, "bom.txt")
+    assert doc.text.startswith("Talks in Beijing") and doc.title == "Talks in Beijing"
+    (tmp_path / "wide.txt").write_bytes("Talks in Beijing\n\nThe talks resumed.\n".encode("utf-16"))
+    with pytest.raises(SourceError, match=r"wide\.txt is UTF-16 text: convert it to UTF-8, e\.g\. `iconv -f utf-16"):
+        load_document(tmp_path, "wide.txt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from .dates import iso_date
 from .extract import read_html, read_pdf
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
+_WHATWG = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252"}
 TITLE_MAX = 200  # a first line longer than this is prose, not a title
 DATE_MAX = 40  # a front-matter date that is not ISO is kept as written, up to this length
 
@@ -26,16 +29,43 @@ class Extracted:
 
 
 def decode_utf8(data: bytes, name: str) -> str:
-    """Decode strictly as UTF-8 the way Python's text mode does (universal newlines); name the file on error."""
+    """Decode strictly as UTF-8 (a leading BOM dropped, universal newlines); name the file and the fix on error."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(f"{name} is UTF-16 text: convert it to UTF-8, e.g. `iconv -f utf-16 -t utf-8`")
     if b"\x00" in data[:8192]:
         raise SourceError(f"{name} is not text (it holds NUL bytes: a binary file with a text name?)")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"{name} is not valid UTF-8 (byte {exc.start}): convert it to UTF-8, e.g. `iconv -f latin1 -t utf-8`"
         ) from None
+    return newlines(text)
+
+
+def newlines(text: str) -> str:
+    """Universal newlines, as Python's text mode reads them."""
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_html(data: bytes, name: str) -> str:
+    """An HTML page's text: UTF-8, or the charset its <meta> declares (decoded strictly, as browsers label it)."""
+    declared = _CHARSET.search(data[:4096])
+    label = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    label = _WHATWG.get(label, label)  # browsers read latin-1 and ascii labels as windows-1252
+    try:
+        codec = codecs.lookup(label).name
+    except LookupError:
+        raise SourceError(f"{name} declares an unknown charset {label!r}: convert it to UTF-8") from None
+    if codec in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):  # a UTF-16 <meta> in ASCII bytes cannot be true
+        return decode_utf8(data, name)
+    try:
+        return newlines(data.decode(codec))
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{name} is not valid {label} as its <meta> declares (byte {exc.start}): fix the charset or convert "
+            "it to UTF-8"
+        ) from None
 
 
 def read_text(data: bytes, name: str) -> Extracted:
@@ -55,7 +85,7 @@ def read_markdown(data: bytes, name: str) -> Extracted:
 
 def read_html_file(data: bytes, name: str) -> Extracted:
     """An HTML page: its main text (no navigation or scripts) and its metadata."""
-    text, meta = read_html(decode_utf8(data, name), name)
+    text, meta = read_html(decode_html(data, name), name)
     return Extracted(text=text, meta=meta)
 
 
