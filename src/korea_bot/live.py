@@ -73,6 +73,8 @@ class LiveIndex:
         milvus = self.settings.search_backend == "milvus"
         loaded = milvus_live.load(self.settings) if milvus else load_index(self.settings.index_dir)
         self._check_model(loaded)
+        if milvus:  # the name -> rows map is one O(n) pass: build it here, not on the event loop at the first question
+            loaded.collections()
         return loaded
 
     def _check_model(self, loaded: LoadedIndex) -> None:

@@ -96,6 +96,9 @@ def test_a_second_live_index_picks_up_the_new_version(tmp_path: Path, uri: str) 
     builder.reindex()
     assert bot.version == old and bot.reload_if_changed() is True
     assert bot.version == builder.version != old
+    warmed = bot.index.derived["collections"]  # built by the reload, before any question asks for it
+    assert sorted(warmed) == sorted({c.source.split("/")[0] if "/" in c.source else "" for c in bot.index.chunks})
+    assert sum(len(rows) for rows in warmed.values()) == len(bot.index.chunks)
     assert bot.ask("lighthouse Zone999").passages[0].source == "late.txt"
 
 
