@@ -29,6 +29,9 @@ def _segmenter():  # type: ignore[no-untyped-def]
     """The pysbd English sentence segmenter (built once, lazily)."""
     import pysbd
 
+    from .pattern_cache import install
+
+    install()
     return pysbd.Segmenter(language="en", clean=False)
 
 
