@@ -1,12 +1,13 @@
-"""An unbounded compiled-pattern cache for pysbd, whose per-abbreviation patterns overflow re's own 512-entry cache."""
+"""A large compiled-pattern cache for pysbd, whose per-abbreviation patterns overflow re's own 512-entry cache."""
 
 from __future__ import annotations
 
 import re
 import sys
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
+PATTERNS = 16_384  # pysbd builds its patterns from its abbreviation list: bounded anyway, so is the cache
 _PYSBD_MODULES = (
     "pysbd.abbreviation_replacer",
     "pysbd.between_punctuation",
@@ -20,7 +21,7 @@ _PYSBD_MODULES = (
 )
 
 
-@cache
+@lru_cache(maxsize=PATTERNS)
 def _compile(pattern: str | bytes, flags: int) -> re.Pattern[Any]:
     """Compile a pattern once per (pattern, flags)."""
     return re.compile(pattern, flags)
