@@ -119,6 +119,11 @@ def question_sets() -> list[QuestionSet]:
         *[EvalItem(question=i.question, kind="cross_domain") for i in korea + nq],
         *_sample(scifact, CROSS_SAMPLE, 3),
     ]
+    # a Korea question asked of SQuAD stays in its own Korea fold, so no fold trains on a question it is scored on
+    cross_squad_groups = [
+        *(_korea_group(i.question) for i in korea + nq),
+        *(f"cross:{i % 4}" for i in range(len(cross_squad) - len(korea) - len(nq))),
+    ]
     prepare_corpus("seedwiki")  # on a fresh clone the folder does not exist yet
     squad_ids = prepare_corpus("squad")
     return [
@@ -146,6 +151,16 @@ def question_sets() -> list[QuestionSet]:
             name="cross-squad",
             corpus="squad",
             items=cross_squad,
-            groups=[f"cross:{i % 4}" for i in range(len(cross_squad))],
+            groups=cross_squad_groups,
         ),
     ]
+
+
+def discord_keys(sets: list[QuestionSet]) -> dict[str, set[str]]:
+    """Question keys ("set:qid", as in modeling.Data) of the discord dev questions in the seed and seedwiki sets."""
+    discord = {i.question for i in load_eval(ROOT / "eval" / "questions" / "discord_dev.jsonl").items}
+    out = {}
+    for qs in sets:
+        if qs.name in ("seed", "seedwiki"):
+            out[f"discord-{qs.name}"] = {f"{qs.name}:{n}" for n, i in enumerate(qs.items) if i.question in discord}
+    return out

@@ -184,6 +184,7 @@ def question_table(data: Data, score: np.ndarray, prob: np.ndarray) -> list[dict
         out.append(
             {
                 "set": str(data.set_name[a]),
+                "key": str(data.question[a]),
                 "group": str(data.group[a]),
                 "expect": str(data.expect[a]),
                 "hit": bool(data.y[best] > 0),
@@ -209,13 +210,15 @@ def thresholds(table: list[dict]) -> tuple[float, float]:
     return confident, shown
 
 
-def report(data: Data, oof: dict[str, np.ndarray]) -> dict:
-    """Cross-validated figures per set: hit@1 (fused vs learned), recall@candidates, abstention at the thresholds."""
+def report(data: Data, oof: dict[str, np.ndarray], subsets: dict[str, set[str]] | None = None) -> dict:
+    """Cross-validated figures per set and per named subset (question keys): hit@1, recall, abstention."""
     table = question_table(data, oof["score"], oof["prob"])
     confident, shown = thresholds(table)
     out: dict = {"thresholds": {"confident": confident, "shown": shown}, "sets": {}}
-    for name in sorted({r["set"] for r in table}):
-        rows = [r for r in table if r["set"] == name]
+    parts = {name: [r for r in table if r["set"] == name] for name in sorted({r["set"] for r in table})}
+    for sub, keys in (subsets or {}).items():
+        parts[sub] = [r for r in table if r["key"] in keys]
+    for name, rows in parts.items():
         ans = [r for r in rows if r["expect"] == "answer"]
         ref = [r for r in rows if r["expect"] == "abstain"]
         entry = {"questions": len(rows)}

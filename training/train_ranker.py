@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from corpora import ROOT, question_sets
+from corpora import ROOT, discord_keys, question_sets
 from features_dump import dump_all, feature_code_digest
 from modeling import Data, Sentences, cross_validate, fit, fit_highlight, highlight_report, report
 
@@ -34,10 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="where the model JSON goes")
     args = parser.parse_args(argv)
     embedder = make_embedder(DEFAULT_MODEL)
-    dumps = dump_all(question_sets(), embedder, DEFAULT_MODEL, feature_code_digest())
+    sets = question_sets()
+    dumps = dump_all(sets, embedder, DEFAULT_MODEL, feature_code_digest())
     data = Data.from_dumps(dumps)
     oof = cross_validate(data)
-    summary = report(data, oof)
+    summary = report(data, oof, discord_keys(sets))
     sentences = Sentences.from_dumps(dumps)
     fold_of = dict(zip(data.group.tolist(), oof["fold"].tolist(), strict=True))
     summary["highlight"] = highlight_report(sentences, fold_of)
