@@ -41,7 +41,7 @@ def test_watch_rebuilds_on_change_survives_a_bad_file_and_stops_on_sigterm(tmp_p
         wait_for(lambda: current_version(index) != first, "a rebuild after an edit")
         second = current_version(index)
         wait_for(lambda: "1 changed" in log.read_text("utf-8"), "the rebuild summary")
-        (sources / "bad.txt").write_bytes(b"\xff\xfe not UTF-8")
+        (sources / "bad.txt").write_bytes(b"caf\xe9 is not UTF-8")
         wait_for(lambda: "bad.txt is not valid UTF-8" in log.read_text("utf-8"), "the bad-file error")
         assert proc.poll() is None and current_version(index) == second
         (sources / "bad.txt").unlink()
