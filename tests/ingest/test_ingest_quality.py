@@ -163,6 +163,9 @@ def test_an_html_page_in_its_declared_charset_is_read_and_quoted(tmp_path: Path)
     legacy = '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r"><p>Москва возразила против этого.</p>'
     (tmp_path / "ru.html").write_bytes(legacy.encode("koi8-r"))
     assert "Москва возразила" in load_document(tmp_path, "ru.html").text
+    bom = '\ufeff<meta charset="windows-1252"><p>Pyongyang \u201ctested\u201d a missile again that year.</p>'
+    (tmp_path / "bom.html").write_bytes(bom.encode())  # the UTF-8 byte order mark wins over the <meta>
+    assert "Pyongyang \u201ctested\u201d a missile again" in load_document(tmp_path, "bom.html").text
     (tmp_path / "bad.html").write_bytes(b'<meta charset="windows-1252"><p>A byte \x81 no codec maps.</p>')
     with pytest.raises(SourceError, match=r"bad\.html is not valid windows-1252 as its <meta> declares \(byte \d+\)"):
         load_document(tmp_path, "bad.html")
