@@ -88,7 +88,7 @@ def test_a_failed_publish_after_a_build_is_reported_and_retried(
         real(client, loaded, coll, wait)
         raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
 
-    monkeypatch.setattr(milvus_publish, "_write", broken)
+    monkeypatch.setattr(milvus_publish, "_write", _full_disk)
     (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
     report = svc.reindex()
     assert report.added == ("late.txt",) and report.version != first
@@ -124,24 +124,31 @@ def test_a_newer_version_published_during_a_write_wins(
     assert not set(names(older.version).values()) & set(client.list_collections())
 
 
+def _milvus_cli(tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, n_files: int) -> list[str]:
+    """A corpus under tmp_path/src, the environment of a Milvus-backend install, and the `korea-bot index` argv."""
+    make_corpus(tmp_path / "src", n_files=n_files)
+    for key, value in {"MODEL": "hash:64", "SEARCH_BACKEND": "milvus", "MILVUS_URI": uri}.items():
+        monkeypatch.setenv(f"KOREA_BOT_{key}", value)
+    return ["index", "--sources", str(tmp_path / "src"), "--index", str(tmp_path / "index")]
+
+
+def _full_disk(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
+    """A stand-in for milvus_publish._write that fails as a full Milvus volume does."""
+    raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+
+
 def test_index_exits_3_when_the_publish_fails(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`korea-bot index`: the files build stands, the warning is printed, exit code 3; the next run publishes, 0."""
     from korea_bot.adapters.cli.main import main
 
-    make_corpus(tmp_path / "src", n_files=3)
-    for key, value in {"MODEL": "hash:64", "SEARCH_BACKEND": "milvus", "MILVUS_URI": uri}.items():
-        monkeypatch.setenv(f"KOREA_BOT_{key}", value)
-    argv = ["index", "--sources", str(tmp_path / "src"), "--index", str(tmp_path / "index")]
+    argv = _milvus_cli(tmp_path, uri, monkeypatch, n_files=3)
     assert main(argv) == 0
     first = load_live(milvus_client.connect(uri), uri).version
     real = milvus_publish._write
 
-    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
-        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
-
-    monkeypatch.setattr(milvus_publish, "_write", broken)
+    monkeypatch.setattr(milvus_publish, "_write", _full_disk)
     (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
     capsys.readouterr()
     assert main(argv) == 3
@@ -161,16 +168,10 @@ def test_a_first_publish_that_fails_exits_3_too(
     """Milvus still empty and the first publish fails: exit 3 with the warning (not "holds no index yet"); then 0."""
     from korea_bot.adapters.cli.main import main
 
-    make_corpus(tmp_path / "src", n_files=2)
-    for key, value in {"MODEL": "hash:64", "SEARCH_BACKEND": "milvus", "MILVUS_URI": uri}.items():
-        monkeypatch.setenv(f"KOREA_BOT_{key}", value)
-    argv = ["index", "--sources", str(tmp_path / "src"), "--index", str(tmp_path / "index")]
+    argv = _milvus_cli(tmp_path, uri, monkeypatch, n_files=2)
     real = milvus_publish._write
 
-    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
-        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
-
-    monkeypatch.setattr(milvus_publish, "_write", broken)
+    monkeypatch.setattr(milvus_publish, "_write", _full_disk)
     assert main(argv) == 3
     out, err = capsys.readouterr()
     assert "warning: the files index is built, but publishing it to Milvus failed" in out and "disk quota" in out
