@@ -12,9 +12,20 @@ from ..errors import IndexCorrupt, IndexMissing, IndexOutdated
 from ..ingest.sources import collection_of
 from ..jsonl import BadLine, read_jsonl
 from ..models import Chunk, Document
-from . import layout
 from .dense import DenseIndex
 from .keyword import KeywordIndex
+from .layout import (
+    CHUNKS,
+    DENSE,
+    DOCUMENTS,
+    FORMAT,
+    KEYWORD,
+    MANIFEST,
+    SENTENCES,
+    VECTORS,
+    sentence_rows,
+    sentence_starts,
+)
 from .store import VERSIONS, current_version, list_versions, read_json, verify_checksums, version_key
 
 log = logging.getLogger(__name__)
@@ -44,7 +55,7 @@ class LoadedIndex:
 
     def sentence_vectors_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The float32 sentence vectors of the given passages, flat, and where each passage's run begins."""
-        flat, offsets = layout.sentence_rows(self.sentence_start, rows)
+        flat, offsets = sentence_rows(self.sentence_start, rows)
         return np.asarray(self.sentence_vectors[flat], dtype=np.float32), offsets
 
     def collections(self) -> dict[str, np.ndarray]:
@@ -98,7 +109,7 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
 
 def load_version(path: Path, verify: bool = True) -> LoadedIndex:
     """Load and check one version folder; raise IndexCorrupt naming the bad file."""
-    mpath = path / layout.MANIFEST
+    mpath = path / MANIFEST
     manifest = read_json(mpath)
     try:
         n, dim = int(manifest["counts"]["passages"]), int(manifest["dim"])
@@ -106,28 +117,28 @@ def load_version(path: Path, verify: bool = True) -> LoadedIndex:
         str(manifest["version"])
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexCorrupt(f"{mpath}: missing or malformed field {exc}") from None
-    if manifest["params"].get("format") != layout.FORMAT:
-        raise IndexOutdated(mpath, manifest["params"].get("format"), layout.FORMAT)
+    if manifest["params"].get("format") != FORMAT:
+        raise IndexOutdated(mpath, manifest["params"].get("format"), FORMAT)
     if n <= 0 or not files:
         raise IndexCorrupt(f"{mpath}: the index holds no passages (an empty index is never served)")
     if verify:
         verify_checksums(path, sums)
-    chunks = _chunks(path / layout.CHUNKS)
-    documents = _documents(path / layout.DOCUMENTS)
-    vectors = _npy(path / layout.VECTORS)
+    chunks = _chunks(path / CHUNKS)
+    documents = _documents(path / DOCUMENTS)
+    vectors = _npy(path / VECTORS)
     if vectors.ndim != 2 or vectors.shape != (n, dim) or vectors.dtype != np.float32 or len(chunks) != n:
         raise IndexCorrupt(
-            f"{path}: count/dimension mismatch: manifest {n}x{dim}, {layout.VECTORS} {tuple(vectors.shape)} "
-            f"{vectors.dtype}, {layout.CHUNKS} {len(chunks)} rows"
+            f"{path}: count/dimension mismatch: manifest {n}x{dim}, {VECTORS} {tuple(vectors.shape)} "
+            f"{vectors.dtype}, {CHUNKS} {len(chunks)} rows"
         )
     if set(documents) != set(files):
-        raise IndexCorrupt(f"{path / layout.DOCUMENTS}: does not list the files the manifest names")
-    _check_offsets(path / layout.CHUNKS, chunks, documents)
-    starts = layout.sentence_starts(chunks)
-    sentences = _npy(path / layout.SENTENCES)
+        raise IndexCorrupt(f"{path / DOCUMENTS}: does not list the files the manifest names")
+    _check_offsets(path / CHUNKS, chunks, documents)
+    starts = sentence_starts(chunks)
+    sentences = _npy(path / SENTENCES)
     if sentences.shape != (int(starts[-1]), dim) or sentences.dtype != np.float16:
         raise IndexCorrupt(
-            f"{path / layout.SENTENCES}: holds {tuple(sentences.shape)} {sentences.dtype} vectors, "
+            f"{path / SENTENCES}: holds {tuple(sentences.shape)} {sentences.dtype} vectors, "
             f"the passages need {int(starts[-1])}x{dim}"
         )
     return LoadedIndex(
@@ -136,8 +147,8 @@ def load_version(path: Path, verify: bool = True) -> LoadedIndex:
         chunks=chunks,
         documents=documents,
         vectors=vectors,
-        dense=DenseIndex.load(path / layout.DENSE, n, dim),
-        keyword=KeywordIndex.load(path / layout.KEYWORD, n),
+        dense=DenseIndex.load(path / DENSE, n, dim),
+        keyword=KeywordIndex.load(path / KEYWORD, n),
         sentence_vectors=sentences,
         sentence_start=starts,
     )

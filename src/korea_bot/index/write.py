@@ -13,9 +13,9 @@ import numpy as np
 from ..ingest.sources import file_hash
 from ..jsonl import write_jsonl
 from ..models import Chunk, Document
-from . import layout
 from .dense import DenseIndex
 from .keyword import KeywordIndex
+from .layout import CHUNKS, DENSE, DOCUMENTS, KEYWORD, MANIFEST, SENTENCES, VECTORS
 from .store import checksums, next_version, publish, staging, write_json
 
 log = logging.getLogger(__name__)
@@ -37,12 +37,12 @@ def write_version(
     digest = file_hash("".join(d.sha256 for d in docs).encode() + json.dumps(params).encode())[:6]
     version = next_version(index_dir, digest, built_at)
     with staging(index_dir, version) as staged:
-        np.save(staged / layout.VECTORS, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-        np.save(staged / layout.SENTENCES, np.ascontiguousarray(sentence_vectors, np.float16), allow_pickle=False)
-        dense.save(staged / layout.DENSE)
-        write_jsonl(staged / layout.CHUNKS, (c.to_row(i) for i, c in enumerate(chunks)))
-        write_jsonl(staged / layout.DOCUMENTS, (d.to_row() for d in docs))
-        keyword.save(staged / layout.KEYWORD)
+        np.save(staged / VECTORS, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        np.save(staged / SENTENCES, np.ascontiguousarray(sentence_vectors, np.float16), allow_pickle=False)
+        dense.save(staged / DENSE)
+        write_jsonl(staged / CHUNKS, (c.to_row(i) for i, c in enumerate(chunks)))
+        write_jsonl(staged / DOCUMENTS, (d.to_row() for d in docs))
+        keyword.save(staged / KEYWORD)
         counts = Counter(c.source for c in chunks)
         manifest = {
             "version": version,
@@ -58,7 +58,7 @@ def write_version(
             },
             "checksums": checksums(staged),
         }
-        write_json(staged / layout.MANIFEST, manifest)
+        write_json(staged / MANIFEST, manifest)
         publish(index_dir, staged, version)
     log.info("published index version %s (%d passages)", version, len(chunks))
     return version
