@@ -1,16 +1,18 @@
 """Full-build benchmark in characters of source text per second: korea_bot vs the LangChain-default peer vs the floor.
 
-Run (from the repository root, venv active; ~10 min on the 2-core machine):
+Run (from the repository root, venv active; ~15 min on the 2-core machine):
 
     nice -n 10 python benchmarks/bench_build.py            # results into benchmarks/results/build.json
 
-One process, one model load, in one run: the corpus (the bundled article, the 35 Wikipedia articles of
+One process, one model load per encoder, in one run: the corpus (the bundled article, the 35 Wikipedia articles of
 ../shared/corpus/wikipedia-korea-2019 and a ~500 KB text of SciFact abstracts) is
-- built by korea_bot (`build_index(full=True)`: read, chunk, pack, embed, write, publish),
-- split and embedded by the LangChain-default peer (benchmarks/peer.py: 1,000/200-character chunks, same model),
-- encoded once by the raw sentence-transformers model in 254-word-piece blocks of each document's body (the floor),
+- built by korea_bot (`build_index(full=True)`: read, chunk, pack, embed, write, publish) on each --encoders
+  backend (onnx = the default `auto` encoder, torch = sentence-transformers),
+- split and embedded by the LangChain-default peer (benchmarks/peer.py: 1,000/200-character chunks, same model, on
+  sentence-transformers as LangChain's HuggingFaceEmbeddings runs it),
+- encoded once by each raw backend in 254-word-piece blocks of each document's body (the floor of that backend),
 taking turns over --parts slices of the corpus (order rotated per slice, so drift of a shared machine hits all
-three alike), --repeats times; every ratio is taken within one repeat, the table shows the medians.
+systems alike), --repeats times; every ratio is taken within one repeat, the table shows the medians.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bench_quality import RESULTS, git_commit
 from peer import split_sources
 from quality_core import ROOT, SHARED
 
+from korea_bot.embedding import make_embedder
 from korea_bot.embedding.transformer import SentenceTransformerEmbedder
 from korea_bot.index import build_index
 from korea_bot.ingest.sources import discover, load_document
@@ -90,11 +93,14 @@ def split_parts(sources: Path, work: Path, parts: int) -> list[Path]:
     return folders
 
 
-def time_floor(embedder, sources: Path, batch_size: int) -> float:  # type: ignore[no-untyped-def]
-    """Seconds to encode the sources' text once with the raw model."""
+def time_floor(embedder, tokenizer, sources: Path, batch_size: int) -> float:  # type: ignore[no-untyped-def]
+    """Seconds to encode the sources' text once with the raw backend (sentence-transformers' encode or ONNX's embed)."""
     t0 = time.perf_counter()
-    texts = floor_texts(sources, embedder.model.tokenizer)
-    embedder.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    texts = floor_texts(sources, tokenizer)
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        embedder.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    else:
+        embedder.embed(texts, batch_size=batch_size)
     return time.perf_counter() - t0
 
 
@@ -113,38 +119,43 @@ def time_peer(embedder, sources: Path, batch_size: int) -> float:  # type: ignor
 
 
 def main() -> None:
-    """Take turns (floor, korea_bot, peer, rotated per part) over the corpus' parts; write build.json."""
+    """Take turns (floors, korea_bot builds, peer, rotated per part) over the corpus' parts; write build.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/korea_bot_bench_build"))
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--parts", type=int, default=3, help="turns per repeat (the machine drifts less within one)")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--encoders", default="onnx,torch", help="korea_bot's encoders to time (onnx, torch)")
     parser.add_argument("--out", type=Path, default=RESULTS / "build.json")
     args = parser.parse_args()
     sources = make_corpus(args.work)
     chars = source_chars(sources)
     folders = split_parts(sources, args.work, args.parts)
-    embedder = SentenceTransformerEmbedder()  # the reference backend for all three
-    embedder.embed(["warm up"])
+    torch = SentenceTransformerEmbedder()  # the peer's backend, and the reference one
+    tokenizer = torch.model.tokenizer
+    embedders = {"torch": torch}
+    if "onnx" in args.encoders.split(","):
+        embedders["onnx"] = make_embedder(torch.name, "onnx")
+    for embedder in embedders.values():
+        embedder.embed(["warm up"])
+    chosen = [e for e in args.encoders.split(",") if e in embedders]
     runs = []
     for _ in range(args.repeats):
-        total = {"floor": 0.0, "korea_bot": 0.0, "peer": 0.0}
+        total: dict[str, float] = {}
         for i, folder in enumerate(folders):
-            steps = {
-                "floor": lambda f=folder: time_floor(embedder, f, args.batch_size),
-                "korea_bot": lambda f=folder: time_build(embedder, f, f.with_name(f.name + "-index"), args.batch_size),
-                "peer": lambda f=folder: time_peer(embedder, f, args.batch_size),
-            }
-            order = list(steps)[i % 3 :] + list(steps)[: i % 3]
-            for name in order:
-                total[name] += steps[name]()
-        runs.append(
-            {
-                **{f"{k}_s": round(v, 2) for k, v in total.items()},
-                "korea_bot_vs_peer": round(total["korea_bot"] / total["peer"], 3),
-                "korea_bot_vs_floor": round(total["korea_bot"] / total["floor"], 3),
-            }
-        )
+            steps = {"peer": lambda f=folder: time_peer(torch, f, args.batch_size)}
+            for enc in chosen:
+                emb, index = embedders[enc], folder.with_name(f"{folder.name}-index-{enc}")
+                steps[f"floor_{enc}"] = lambda f=folder, e=emb: time_floor(e, tokenizer, f, args.batch_size)
+                steps[f"korea_bot_{enc}"] = lambda f=folder, e=emb, x=index: time_build(e, f, x, args.batch_size)
+            names = list(steps)
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                total[name] = total.get(name, 0.0) + steps[name]()
+        run = {f"{k}_s": round(v, 2) for k, v in total.items()}
+        for enc in chosen:
+            run[f"korea_bot_{enc}_vs_peer"] = round(total[f"korea_bot_{enc}"] / total["peer"], 3)
+            run[f"korea_bot_{enc}_vs_floor_{enc}"] = round(total[f"korea_bot_{enc}"] / total[f"floor_{enc}"], 3)
+        runs.append(run)
         print(json.dumps(runs[-1]), flush=True)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     result = {
@@ -152,7 +163,7 @@ def main() -> None:
         "commit": git_commit(),
         "source_chars": chars,
         "parts": args.parts,
-        "chars_per_s": {k: round(chars / med[f"{k}_s"]) for k in ("korea_bot", "peer", "floor")},
+        "chars_per_s": {k.removesuffix("_s"): round(chars / v) for k, v in med.items() if k.endswith("_s")},
         "median": med,
         "runs": runs,
     }

@@ -67,6 +67,14 @@ def test_onnx_and_torch_vectors_agree_to_1e_5(onnx_embedder: OnnxEmbedder, torch
     assert np.allclose(parts[-1], vecs[-1], atol=1e-6) and not np.allclose(parts[-2], vecs[-1], atol=1e-3)
 
 
+def test_batches_by_word_pieces_keep_every_text_in_its_place(onnx_embedder: OnnxEmbedder) -> None:
+    texts = ["한국어 텍스트 朝鮮 평양 서울", "a plain English sentence of about fifty characters", *TEXTS]
+    pieces = [len(onnx_embedder._tokenizer.encode(t).ids) for t in texts]
+    assert pieces[0] > pieces[1] and len(texts[0]) < len(texts[1])  # character order and word-piece order differ
+    alone = np.stack([onnx_embedder.embed([t])[0] for t in texts])
+    assert np.abs(onnx_embedder.embed(texts, batch_size=2) - alone).max() < 1e-5
+
+
 def test_int8_is_opt_in_close_but_not_equal_and_has_its_own_index_name(onnx_dir: Path, torch_embedder) -> None:
     emb = make_embedder(DEFAULT_MODEL, "onnx-int8", onnx_dir)
     assert isinstance(emb, OnnxEmbedder) and emb.name == f"{DEFAULT_MODEL}+onnx-int8"
