@@ -1,7 +1,9 @@
 """Check the Discord-style question set: verbatim answers, one-sentence spans, counts, split sizes and duplicates.
 
-Usage: python eval/questions/check_questions.py [--seed-dir DIR] [--wiki-dir DIR] [--seed-dev FILE]
+Usage: python eval/questions/check_questions.py [--seed-dir DIR] [--wiki-dir DIR] [--seed-dev FILE] [--file PATH]
 Defaults are found relative to the repo (this file is eval/questions/ inside it; ../shared is the repo's sibling).
+With --file, only that extra file is checked (same per-row checks, no counts or split rules), and its questions are
+compared with the dev, test and seed questions; the messages name the other rows by id only, never by text.
 Exit status 0 when every check passes, 1 otherwise. Plain Python 3.11 standard library.
 """
 
@@ -35,6 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed-dir", type=Path, default=REPO / "docs_index" / "sources", help="folder holding seed/…")
     p.add_argument("--wiki-dir", type=Path, default=SHARED / "corpus" / "wikipedia-korea-2019", help="Wikipedia texts")
     p.add_argument("--seed-dev", type=Path, default=SHARED / "eval" / "seed_dev.jsonl", help="existing dev questions")
+    p.add_argument("--file", type=Path, help="check this extra question file instead of the dev/test split")
     return p.parse_args(argv)
 
 
@@ -112,19 +115,12 @@ def paragraph_coverage(text: str, answers: list[str]) -> list[tuple[int, str, in
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run every check, print counts and problems, and return the exit status."""
-    args = parse_args(argv)
+def check_rows(rows: list[dict], args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Return (errors, warnings) of the per-row checks: fields, and each answer against its source file."""
     errors: list[str] = []
     warnings: list[str] = []
-    by_split = {name: load_jsonl(path) for name, path in SPLITS.items()}
-    all_rows = [r for rows in by_split.values() for r in rows]
-
-    ids = Counter(r.get("id") for r in all_rows)
-    errors += [f"duplicate id {i}" for i, n in ids.items() if n > 1]
-
     texts: dict[Path, str] = {}
-    for r in all_rows:
+    for r in rows:
         rid = r.get("id")
         errors += [f"{rid}: {e}" for e in check_row_fields(r)]
         path = source_path(r, args.seed_dir, args.wiki_dir)
@@ -138,6 +134,89 @@ def main(argv: list[str] | None = None) -> int:
         e, w = check_answer(r, texts[path])
         errors += [f"{rid}: {x}" for x in e]
         warnings += [f"{rid}: {x}" for x in w]
+    return errors, warnings
+
+
+def check_extra_file(args: argparse.Namespace) -> int:
+    """Check one extra question file (--file) row by row and against the other sets; return the exit status."""
+    rows = load_jsonl(args.file)
+    others = [r for path in SPLITS.values() for r in load_jsonl(path)]
+    if args.seed_dev.is_file():
+        others += load_jsonl(args.seed_dev)
+    errors, warnings = check_rows(rows, args)
+    ids = Counter(r.get("id") for r in rows)
+    errors += [f"duplicate id {i}" for i, n in ids.items() if n > 1]
+    other_ids = {r.get("id") for r in others}
+    errors += [f"{i}: id also used by another set" for i in ids if i in other_ids]
+    rids = [r.get("id") for r in rows]
+    if rids != sorted(rids):
+        errors.append("rows are not sorted by id")
+
+    keys = [(normalise(r["question"]), r["id"]) for r in rows if isinstance(r.get("question"), str)]
+    for i, (a, ida) in enumerate(keys):
+        for b, idb in keys[i + 1 :]:
+            if a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.9:
+                errors.append(f"{idb}: near-duplicate of {ida}: {b!r} / {a!r}")
+    for o in others:
+        oq = normalise(str(o.get("question", "")))
+        for key, rid in keys:
+            ratio = difflib.SequenceMatcher(None, key, oq).ratio()
+            if ratio >= NEAR_COPY_RATIO:
+                errors.append(f"{rid}: close copy of {o.get('id')} ({ratio:.2f}): {key!r}")
+
+    print(f"{'kind':<12}{'rows':>6}")
+    for kind in KINDS:
+        print(f"{kind:<12}{sum(r.get('kind') == kind for r in rows):>6}")
+    print(f"{'all':<12}{len(rows):>6}")
+    flags = [r for r in rows if r.get("kind") == "answerable"]
+    print(f"answerable with wiki_also_answers=true: {sum(r.get('wiki_also_answers') is True for r in flags)}")
+    print(f"answerable with quotable=false: {sum(r.get('quotable') is False for r in flags)}")
+    near = [r for r in rows if r.get("kind") == "near_topic"]
+    print(f"near_topic with wiki_answers=true: {sum(r.get('wiki_answers') is True for r in near)}")
+    warnings += print_coverage(args, flags)
+    return report(errors, warnings)
+
+
+def print_coverage(args: argparse.Namespace, flags: list[dict]) -> list[str]:
+    """Print how many answerable answers fall in each article paragraph; return warnings for empty paragraphs."""
+    warnings = []
+    seed_path = args.seed_dir / SEED_NAME
+    if seed_path.is_file():
+        answers = [r["answer_contains"] for r in flags if isinstance(r.get("answer_contains"), str)]
+        print("\narticle paragraphs (answers inside each):")
+        for i, head, n in paragraph_coverage(seed_path.read_text(encoding="utf-8"), answers):
+            print(f"  ¶{i:<3}{n:>3}  {head}")
+            if n == 0:
+                warnings.append(f"article paragraph {i} has no question: {head!r}")
+    return warnings
+
+
+def report(errors: list[str], warnings: list[str]) -> int:
+    """Print warnings, errors and the verdict; return the exit status."""
+    for w in warnings:
+        print(f"warning: {w}")
+    for e in errors:
+        print(f"ERROR: {e}")
+    print("OK" if not errors else f"{len(errors)} error(s)")
+    return 0 if not errors else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every check, print counts and problems, and return the exit status."""
+    args = parse_args(argv)
+    if args.file is not None:
+        return check_extra_file(args)
+    errors: list[str] = []
+    warnings: list[str] = []
+    by_split = {name: load_jsonl(path) for name, path in SPLITS.items()}
+    all_rows = [r for rows in by_split.values() for r in rows]
+
+    ids = Counter(r.get("id") for r in all_rows)
+    errors += [f"duplicate id {i}" for i, n in ids.items() if n > 1]
+
+    e, w = check_rows(all_rows, args)
+    errors += e
+    warnings += w
 
     seen: dict[str, str] = {}
     for r in all_rows:
@@ -176,21 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     near = [r for r in all_rows if r.get("kind") == "near_topic"]
     print(f"near_topic with wiki_answers=true: {sum(r['wiki_answers'] is True for r in near)}")
 
-    seed_path = args.seed_dir / SEED_NAME
-    if seed_path.is_file():
-        answers = [r["answer_contains"] for r in flags if isinstance(r.get("answer_contains"), str)]
-        print("\narticle paragraphs (answers inside each):")
-        for i, head, n in paragraph_coverage(seed_path.read_text(encoding="utf-8"), answers):
-            print(f"  ¶{i:<3}{n:>3}  {head}")
-            if n == 0:
-                warnings.append(f"article paragraph {i} has no question: {head!r}")
-
-    for w in warnings:
-        print(f"warning: {w}")
-    for e in errors:
-        print(f"ERROR: {e}")
-    print("OK" if not errors else f"{len(errors)} error(s)")
-    return 0 if not errors else 1
+    warnings += print_coverage(args, flags)
+    return report(errors, warnings)
 
 
 if __name__ == "__main__":
