@@ -8,7 +8,8 @@ Run (from the repository root, venv active; SciFact's first run embeds 5k abstra
 Datasets: seed (seed_dev.jsonl on docs_index/sources), seed+wiki (the same questions with the 35 Wikipedia articles
 added), squad (squad2-half, paragraph-level), scifact (BEIR, train labels, document-level), and the repository's
 Discord-style sets (eval/questions/): discord-dev, discord-test (the bundled article alone), discord-dev+wiki,
-discord-test+wiki (with the Wikipedia articles under wiki/); discord-test is for final measurements only. Our indexes are built
+discord-test+wiki (with the Wikipedia articles under wiki/); discord-test is for final measurements only, and so
+are discord-fresh(+wiki), a set written blind after the learned stage was tuned. Our indexes are built
 incrementally under .korea_bot_eval/bench/<dataset>/ and the peer's vectors cached under benchmarks/results/cache/
 (both git-ignored), so a second run only re-embeds what changed. Results are merged into
 benchmarks/results/quality.json (one entry per dataset, with the git commit and the index version they were

@@ -24,7 +24,10 @@ from korea_bot.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-DATASETS = ("seed", "seed+wiki", "squad", "scifact", "discord-dev", "discord-dev+wiki", "discord-test", "discord-test+wiki")
+DATASETS = (
+    *("seed", "seed+wiki", "squad", "scifact", "discord-dev", "discord-dev+wiki", "discord-test", "discord-test+wiki"),
+    *("discord-fresh", "discord-fresh+wiki"),
+)
 LABELS = {  # retriever -> display name, in report order (plot.py, report.py)
     "dense": "dense only",
     "keyword": "keyword only (BM25)",
@@ -87,7 +90,7 @@ def sync_tree(files: list[Path], base: Path, target: Path) -> None:
 def prepare(name: str, work: Path, shared: Path = SHARED, seed_sources: Path | None = None, model: str = "") -> Dataset:
     """Write the dataset's sources under work/<name>/ (where needed) and load its questions; one index per model."""
     seed_sources = seed_sources or ROOT / "docs_index" / "sources"
-    folder = work / re.sub(r"^discord-(dev|test)", "discord", name).replace("+", "_")  # both splits share an index
+    folder = work / re.sub(r"^discord-(dev|test|fresh)", "discord", name).replace("+", "_")  # both splits share an index
     index = folder / ("index-" + re.sub(r"[^A-Za-z0-9_.-]", "_", model) if model else "index")
     if name == "seed":
         return Dataset(
