@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from corpora import ROOT, discord_keys, question_sets
 from features_dump import dump_all, feature_code_digest
-from modeling import Data, Sentences, cross_validate, fit, fit_highlight, highlight_report, report
+from highlight import Sentences, fit_highlight, highlight_report
+from modeling import Data, cross_validate, fit, report
 
 from korea_bot.config import DEFAULT_MODEL
 from korea_bot.embedding import make_embedder
