@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-from corpora import WORK, QuestionSet, service
+from corpora import WORK, QuestionSet, question_sets, service
 
-from korea_bot.embedding import Embedder
+from korea_bot.config import DEFAULT_MODEL
+from korea_bot.embedding import Embedder, make_embedder
 from korea_bot.evaluation import EvalItem
 from korea_bot.evaluation.formats import same_file
 from korea_bot.models import Chunk
@@ -121,3 +122,9 @@ def feature_code_digest() -> str:
     for name in (*names, "highlight.py"):
         h.update((base / name).read_bytes())
     return h.hexdigest()[:8]
+
+
+def training_dumps() -> tuple[list[QuestionSet], dict[str, dict]]:
+    """Every training question set and its features, with the bundled model (the cache is built on first use)."""
+    sets = question_sets()
+    return sets, dump_all(sets, make_embedder(DEFAULT_MODEL), DEFAULT_MODEL, feature_code_digest())

@@ -17,12 +17,9 @@ import sys
 
 import modeling
 import numpy as np
-from corpora import discord_keys, question_sets
-from features_dump import dump_all, feature_code_digest
+from corpora import discord_keys
+from features_dump import training_dumps
 from modeling import Data, cross_validate, report
-
-from korea_bot.config import DEFAULT_MODEL
-from korea_bot.embedding import make_embedder
 
 GRID = {
     "rounds": (60, 150),
@@ -61,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the first 4 settings")
     args = parser.parse_args(argv)
-    sets = question_sets()
-    dumps = dump_all(sets, make_embedder(DEFAULT_MODEL), DEFAULT_MODEL, feature_code_digest())
+    sets, dumps = training_dumps()
     data = Data.from_dumps(dumps)
     subsets = discord_keys(sets)
     results = []

@@ -17,13 +17,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from corpora import ROOT, discord_keys, question_sets
-from features_dump import dump_all, feature_code_digest
+from corpora import ROOT, discord_keys
+from features_dump import training_dumps
 from highlight import Sentences, fit_highlight, highlight_report
 from modeling import Data, cross_validate, fit, report
-
-from korea_bot.config import DEFAULT_MODEL
-from korea_bot.embedding import make_embedder
 
 OUT = ROOT / "src" / "korea_bot" / "search" / "data" / "ranker.json"
 
@@ -34,9 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv-only", action="store_true", help="report cross-validated figures, write nothing")
     parser.add_argument("--out", type=Path, default=OUT, help="where the model JSON goes")
     args = parser.parse_args(argv)
-    embedder = make_embedder(DEFAULT_MODEL)
-    sets = question_sets()
-    dumps = dump_all(sets, embedder, DEFAULT_MODEL, feature_code_digest())
+    sets, dumps = training_dumps()
     data = Data.from_dumps(dumps)
     oof = cross_validate(data)
     summary = report(data, oof, discord_keys(sets))
