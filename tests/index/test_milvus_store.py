@@ -227,3 +227,30 @@ def test_a_version_in_the_old_layout_asks_for_a_full_rebuild(tmp_path: Path, uri
     assert "korea-bot index --full" in str(caught.value) and "\n" not in str(caught.value)
     svc.reindex(full=True)
     assert load_live(client, uri).version == svc.version
+
+
+def test_another_builder_writing_into_the_store_stops_the_switch(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row another builder inserts at our stamp mid-publish: no switch, a one-builder warning; the next run is clean."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, store = svc.index, store_of(uri, svc)
+    real = Store.publish
+
+    def with_a_rival(self, loaded, keys, seen, stamp):  # type: ignore[no-untyped-def]
+        done = real(self, loaded, keys, seen, stamp)
+        rival = {"id": 7, "pid": 7, "vfrom": stamp, "vto": LIVE, "vec": [1.0] + [0.0] * 63}
+        self.client.insert(self.passages, [rival])  # what a second builder at the same stamp would add
+        return done
+
+    monkeypatch.setattr(Store, "publish", with_a_rival)
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    report = svc.reindex()
+    assert any("another builder is publishing into this Milvus" in note for note in report.notes), report.notes
+    assert svc.version == old.version and load_live(store.client, uri).version == old.version
+    monkeypatch.setattr(Store, "publish", real)
+    svc.ensure_index()
+    assert svc.version == report.version and not store.rows("pid == 7", ["pid"])
+    assert_consistent(store, [old, svc.index])

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SearchBackendError
 from ..index import LoadedIndex
 from ..index.store import version_key
 from .milvus_client import (
@@ -107,6 +108,11 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
     for name in coll.values():
         client.flush(name)  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
         client.load_collection(name)
+    if store.count_visible(stamp) != len(np.unique(keys)):  # a cheap guard, not a lock: see docs/SCALING.md
+        raise SearchBackendError(
+            f"the vector store {store.prefix} changed while version {loaded.version} was written: "
+            "another builder is publishing into this Milvus (run one builder per Milvus)"
+        )
 
 
 def _blobs(loaded: LoadedIndex, milvus: dict) -> list[dict]:

@@ -87,7 +87,7 @@ class Store:
         for name in (self.passages, self.sentences):
             if not self.client.has_collection(name):
                 schema = (_passage_schema if name == self.passages else _sentence_schema)(self.client, dim)
-                self.client.create_collection(name, schema=schema)
+                self.client.create_collection(name, schema=schema, consistency_level="Strong")  # read own writes
                 self.client.create_index(name, _index(self.client, n if name == self.passages else 0), sync=wait)
             self.client.load_collection(name)
         kind = self.client.describe_index(self.passages, "vec").get("index_type")
@@ -114,6 +114,11 @@ class Store:
     def visible_pids(self, stamp: int) -> set[int]:
         """The passage keys a version published with `stamp` sees."""
         return {int(r["pid"]) for r in self.rows(visible(stamp), ["pid"])}
+
+    def count_visible(self, stamp: int) -> int:
+        """How many passage rows a version published with `stamp` sees."""
+        rows = self.client.query(self.passages, filter=visible(stamp), output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
 
     def undo_above(self, stamp: int) -> tuple[int, int]:
         """Undo what publishes with stamps above `stamp` wrote and never switched to; (rows deleted, restored)."""
