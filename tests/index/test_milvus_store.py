@@ -25,7 +25,7 @@ QUESTIONS = ["Report on Zone003", "the railway near the harbor of Zone001", "gla
 def store_of(uri: str, svc: Service) -> Store:
     """The store the service's version publishes into."""
     manifest = svc.index.manifest
-    return Store(milvus_client.connect(uri), store_prefix(manifest["params"]["model"], int(manifest["dim"])))
+    return Store(milvus_client.connect(uri), store_prefix(manifest["model"], int(manifest["dim"])))
 
 
 def keys(loaded: LoadedIndex, source: str | None = None) -> set[int]:

@@ -49,7 +49,7 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
         return False  # two builders published in turn; the later build wins (its next publish undoes our rows)
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
-    store = Store(client, store_prefix(str(loaded.manifest["params"]["model"]), int(loaded.manifest["dim"])))
+    store = Store(client, store_prefix(str(loaded.manifest["model"]), int(loaded.manifest["dim"])))
     collected = guarded(uri, "cleaning the vector store", lambda: store.collect(before or 0))
     log.info("Milvus at %s now serves version %s (%d retired store rows deleted)", uri, loaded.version, collected)
     return True
@@ -72,7 +72,7 @@ def serves_newer(live: str | None, version: str) -> bool:
 def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:
     """Bring the store to the version (undoing failed publishes first), then write its two collections."""
     dim, n = int(loaded.manifest["dim"]), len(loaded.chunks)
-    store = Store(client, store_prefix(str(loaded.manifest["params"]["model"]), dim))
+    store = Store(client, store_prefix(str(loaded.manifest["model"]), dim))
     store.ensure(dim, n, wait)
     live = live_collection(client)
     before = live_stamp(client, live)
