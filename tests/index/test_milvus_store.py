@@ -107,7 +107,7 @@ def test_a_one_file_change_writes_only_that_files_new_passages(tmp_path: Path, u
 
 def test_deletion_and_rename_reach_the_store_and_gc(tmp_path: Path, uri: str) -> None:
     """A deleted file's passages vanish from the new version, then from the store; a rename reuses its rows."""
-    make_corpus(tmp_path / "src", n_files=5)
+    texts = make_corpus(tmp_path / "src", n_files=5)
     svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
     svc.ensure_index()
     old, store = svc.index, store_of(uri, svc)
@@ -123,10 +123,17 @@ def test_deletion_and_rename_reach_the_store_and_gc(tmp_path: Path, uri: str) ->
     assert_consistent(store, [old, new])
     assert svc.ask("Report on Zone002").passages[0].source == "renamed.txt"
     (tmp_path / "src" / "doc004.txt").unlink()
+    (tmp_path / "src" / "doc001.txt").write_text(texts["doc001.txt"], encoding="utf-8")  # back while retired
     svc.reindex()
-    assert store.rows(in_list("pid", deleted), ["pid"]) == []  # invisible to both kept versions: collected
-    assert store.rows(in_list("pid", deleted), ["pid"], store.sentences) == []
-    assert_consistent(store, [new, svc.index])
+    third, gone = svc.index, keys(new, "doc004.txt")
+    assert keys(third, "doc001.txt") == deleted and store.counts_by_vfrom()[3] == len(deleted)  # new rows
+    assert {r["vto"] for r in store.rows(in_list("pid", deleted), ["vto"])} == {LIVE}  # the retired ones collected
+    assert_consistent(store, [new, third])  # their sentences, shared with the new rows, stayed
+    (tmp_path / "src" / "doc000.txt").unlink()
+    svc.reindex()
+    assert store.rows(in_list("pid", gone), ["pid"]) == []  # retired at 3, invisible to 3 and 4: collected
+    assert store.rows(in_list("pid", gone), ["pid"], store.sentences) == []
+    assert_consistent(store, [third, svc.index])
     assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
 
 

@@ -134,8 +134,9 @@ class Store:
         for row, key in enumerate(keys.tolist()):
             first.setdefault(int(key), row)
         new = [key for key in first if key not in seen]
+        retired = {int(r["pid"]) for r in self.rows(f"vto < {LIVE}", ["pid"])} if new else set()
         for lo in range(0, len(new), BATCH):
-            self._insert(loaded, first, new[lo : lo + BATCH], stamp)
+            self._insert(loaded, first, new[lo : lo + BATCH], stamp, retired)
         gone = sorted(seen - first.keys())
         for lo in range(0, len(gone), IN_LIST):
             where = f"vto == {LIVE} and " + in_list("pid", gone[lo : lo + IN_LIST])
@@ -145,11 +146,12 @@ class Store:
             self._upsert([{**r, "vto": stamp} for r in rows])
         return len(new), len(gone)
 
-    def _insert(self, loaded: LoadedIndex, first: dict[int, int], pids: list[int], stamp: int) -> None:
-        """Write rows for these passages, then the sentences of those the store held no row of."""
+    def _insert(
+        self, loaded: LoadedIndex, first: dict[int, int], pids: list[int], stamp: int, retired: set[int]
+    ) -> None:
+        """Write rows for these passages, then their sentences (upserted for keys a retired row still holds)."""
         rows = np.asarray([first[p] for p in pids], dtype=np.int64)
         vectors = np.asarray(loaded.vectors[rows], dtype=np.float32)
-        known = {int(r["pid"]) for r in self.rows(in_list("pid", pids), ["pid"])}
         passages = [
             {"id": row_key(pid, stamp), "pid": pid, "vfrom": stamp, "vto": LIVE, "vec": vectors[i].tolist()}
             for i, pid in enumerate(pids)
@@ -160,11 +162,12 @@ class Store:
         sentences = [
             {"sid": sentence_key(pid, j), "pid": pid, "j": j, "vec": flat[offsets[i] + j].tolist()}
             for i, pid in enumerate(pids)
-            if pid not in known
             for j in range(int(counts[i]))
         ]
-        for lo in range(0, len(sentences), BATCH * 4):
-            self.client.upsert(self.sentences, sentences[lo : lo + BATCH * 4])
+        for again in (False, True):  # a key's sentences never change: rewriting them is harmless, inserting is cheaper
+            part = [r for r in sentences if (r["pid"] in retired) is again]
+            for lo in range(0, len(part), BATCH * 4):
+                (self.client.upsert if again else self.client.insert)(self.sentences, part[lo : lo + BATCH * 4])
 
     def _upsert(self, rows: list[dict]) -> None:
         """Rewrite whole passage rows (an upsert writes every field), in batches."""
@@ -179,10 +182,16 @@ class Store:
         pids = sorted({int(r["pid"]) for r in rows})
         for lo in range(0, len(pids), IN_LIST):
             chunk = pids[lo : lo + IN_LIST]
-            kept = {int(r["pid"]) for r in self.rows(in_list("pid", chunk), ["pid"])}
+            kept = self._having_rows(chunk)
             orphans = [p for p in chunk if p not in kept]
             if orphans:
                 self.client.delete(self.sentences, filter=in_list("pid", orphans))
+
+    def _having_rows(self, pids: list[int]) -> set[int]:
+        """Which of these passage keys have a row in the store (one query: a key has few rows)."""
+        where = in_list("pid", pids)
+        found = self.client.query(self.passages, filter=where, output_fields=["pid"], timeout=REQUEST_TIMEOUT)
+        return {int(r["pid"]) for r in found}
 
     def collect(self, stamp: int) -> int:
         """Delete rows retired at or before `stamp` (invisible to it and to every later version); how many."""
