@@ -261,3 +261,22 @@ def test_another_builder_writing_into_the_store_stops_the_switch(
     svc.ensure_index()
     assert svc.version == report.version and not store.rows("pid == 7", ["pid"])
     assert_consistent(store, [old, svc.index])
+
+
+def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store created FLAT is re-indexed with HNSW by the publish that takes it past EXACT_LIMIT, still searchable."""
+    from korea_bot.backends import milvus_store
+
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    store = store_of(uri, svc)
+    monkeypatch.setattr(milvus_store, "EXACT_LIMIT", len(svc.index.chunks))
+    assert store.client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    svc.reindex()
+    assert store.client.describe_index(store.passages, "vec")["index_type"] == "HNSW"
+    assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
+    assert_same_search(svc.index, load_index(tmp_path / "index"))
