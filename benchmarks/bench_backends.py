@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -134,8 +135,7 @@ def timed_calls(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
             try:
                 return _real(name, *a, **kw)
             finally:
-                kind = name.rsplit("_", 1)[-1]
-                key = f"{'store_' if name.startswith('kb_store_') else ''}{kind}.{_call}"
+                key = f"{'store_' if name.startswith('kb_store_') else ''}{name.rsplit('_', 1)[-1]}.{_call}"
                 spent[key] = spent.get(key, 0.0) + time.perf_counter() - t0
 
         setattr(client, call, wrapped)
@@ -158,7 +158,8 @@ def measure(args: argparse.Namespace, n: int, only: set[str]) -> dict:
     row: dict = {"passages": n}
     index, row["files_build_seconds"] = build_files(base, n, args.work)
     uri = str(args.work / f"milvus-{n}.db")
-    Path(uri).unlink(missing_ok=True)  # a fresh engine file: an old alias would make the publish a no-op
+    # a fresh engine (Lite 3 keeps a folder): an old alias would make the publish a no-op
+    shutil.rmtree(uri) if Path(uri).is_dir() else Path(uri).unlink(missing_ok=True)
     client = milvus_client.connect(uri)
     spent = timed_calls(client)
     t0 = time.perf_counter()
