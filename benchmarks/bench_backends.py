@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from scale import percentiles, serve
-from synthetic import synthetic_index
+from synthetic import PER_SOURCE, perturbed_vectors, synthetic_index
 
 from korea_bot.backends import milvus_client
 from korea_bot.backends.milvus_publish import publish
@@ -33,6 +34,7 @@ from korea_bot.backends.milvus_serve import load_live
 from korea_bot.embedding import make_embedder
 from korea_bot.evaluation import load_eval
 from korea_bot.index import load_index
+from korea_bot.index.layout import sentence_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -124,7 +126,8 @@ def start_server(data: Path) -> tuple[subprocess.Popen, str]:
 def timed_calls(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Seconds the client spends per collection kind and call (insert, flush, load...), summed from now on."""
     spent: dict[str, float] = {}
-    for call in ("insert", "flush", "load_collection", "create_index", "create_collection", "drop_collection"):
+    calls = ("insert", "upsert", "delete", "query", "flush", "load_collection", "create_index", "create_collection")
+    for call in (*calls, "drop_collection"):
         real = getattr(client, call)
 
         def wrapped(name, *a, _real=real, _call=call, **kw):  # type: ignore[no-untyped-def]
@@ -132,11 +135,21 @@ def timed_calls(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
             try:
                 return _real(name, *a, **kw)
             finally:
-                key = f"{name.rsplit('_', 1)[-1]}.{_call}"
+                key = f"{'store_' if name.startswith('kb_store_') else ''}{name.rsplit('_', 1)[-1]}.{_call}"
                 spent[key] = spent.get(key, 0.0) + time.perf_counter() - t0
 
         setattr(client, call, wrapped)
     return spent
+
+
+def change_one_file(index) -> None:  # type: ignore[no-untyped-def]
+    """New vectors (so new store keys) for the first synthetic source's passages; the rest kept, as a files build does."""
+    rows = np.arange(min(len(index.chunks), PER_SOURCE))
+    index.vectors[rows] = perturbed_vectors(index.vectors[rows], len(rows), 0.5, seed=7)
+    flat, _ = sentence_rows(index.sentence_start, rows)
+    index.sentence_vectors[flat] = perturbed_vectors(
+        np.asarray(index.sentence_vectors[flat], np.float32), len(flat), 0.5
+    )
 
 
 def measure(args: argparse.Namespace, n: int, only: set[str]) -> dict:
@@ -145,7 +158,8 @@ def measure(args: argparse.Namespace, n: int, only: set[str]) -> dict:
     row: dict = {"passages": n}
     index, row["files_build_seconds"] = build_files(base, n, args.work)
     uri = str(args.work / f"milvus-{n}.db")
-    Path(uri).unlink(missing_ok=True)  # a fresh engine file: an old alias would make the publish a no-op
+    # a fresh engine (Lite 3 keeps a folder): an old alias would make the publish a no-op
+    shutil.rmtree(uri) if Path(uri).is_dir() else Path(uri).unlink(missing_ok=True)
     client = milvus_client.connect(uri)
     spent = timed_calls(client)
     t0 = time.perf_counter()
@@ -153,13 +167,14 @@ def measure(args: argparse.Namespace, n: int, only: set[str]) -> dict:
     row["milvus_lite_publish_seconds"] = round(time.perf_counter() - t0, 1)
     row["milvus_lite_publish_split_seconds"] = {k: round(v, 1) for k, v in sorted(spent.items())}
     spent.clear()
-    # The next version after a one-file change: publish rewrites every row whatever the plan kept, so a bumped
-    # version name with the same rows costs what a one-file change costs today (plus the alias switch and drop).
-    index.manifest = {**index.manifest, "version": f"{index.version}-next"}  # type: ignore[attr-defined]
-    t0 = time.perf_counter()
-    publish(client, uri, index)  # type: ignore[arg-type]
-    row["milvus_lite_republish_seconds"] = round(time.perf_counter() - t0, 1)
-    row["milvus_lite_republish_split_seconds"] = {k: round(v, 1) for k, v in sorted(spent.items())}
+    change_one_file(index)
+    for key, label in (("one_file", "next"), ("unchanged", "same")):
+        index.manifest = {**index.manifest, "version": f"{index.version}-{label}"}  # type: ignore[attr-defined]
+        t0 = time.perf_counter()
+        publish(client, uri, index)  # type: ignore[arg-type]
+        row[f"milvus_lite_{key}_publish_seconds"] = round(time.perf_counter() - t0, 1)
+        row[f"milvus_lite_{key}_publish_split_seconds"] = {k: round(v, 1) for k, v in sorted(spent.items())}
+        spent.clear()
     row["files_build_seconds"] = round(row["files_build_seconds"], 1)
     milvus_client.release(uri)
     del index

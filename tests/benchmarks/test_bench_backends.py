@@ -21,6 +21,9 @@ def test_the_backend_benchmark_runs_every_section(seed_sources: Path, tmp_path: 
     assert bench_backends.main(args) == 0
     row = json.loads(out.read_text(encoding="utf-8"))["80"]
     assert row["passages"] == 80 and row["milvus_lite_publish_seconds"] >= 0
+    assert row["milvus_lite_one_file_publish_seconds"] >= 0 and row["milvus_lite_unchanged_publish_seconds"] >= 0
+    assert "store_passages.insert" in row["milvus_lite_one_file_publish_split_seconds"]  # the changed file's rows
+    assert "store_passages.insert" not in row["milvus_lite_unchanged_publish_split_seconds"]  # nothing new
     for worker in (row["files"], row["lite"], *row["files_x_n"], *row["server_x_n"]):
         assert worker["ask_ms"]["p95"] >= worker["ask_ms"]["p50"] > 0 and worker["rss_mb"] > 0
     assert len(row["server_x_n"]) == 2 and row["server_engine"]["rss_mb"] > 0

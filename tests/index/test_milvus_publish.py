@@ -13,11 +13,11 @@ from korea_bot import formatting
 from korea_bot.backends import milvus_client, milvus_publish
 from korea_bot.backends.milvus_client import names
 from korea_bot.backends.milvus_serve import load_live
+from korea_bot.errors import SearchBackendError
 from korea_bot.index import LoadedIndex, load_index
 
 pytest.importorskip("pymilvus")
 LATE = "A lighthouse of Zone999 was built in 1901.\n"
-
 
 
 @pytest.fixture
@@ -181,3 +181,30 @@ def test_a_first_publish_that_fails_exits_3_too(
     monkeypatch.setattr(milvus_publish, "_write", real)
     assert main(argv) == 0
     assert load_live(milvus_client.connect(uri), uri).version == load_index(tmp_path / "index").version
+
+
+def test_a_publish_waits_for_another_process_publishing_from_the_same_folder(tmp_path: Path, uri: str) -> None:
+    """The build lock is released before the publish: a second publisher of one index folder waits for the first."""
+    import fcntl
+    import os
+    import threading
+
+    from korea_bot.backends import milvus_live
+
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
+    svc.ensure_index()
+    settings = svc.settings.model_copy(update={"search_backend": "milvus"})
+    holder = os.open(tmp_path / "index" / milvus_live.PUBLISH_LOCK, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another process's publish (a separate open file: flock excludes it)
+    results: list[bool] = []
+    waiting = threading.Thread(target=lambda: results.append(milvus_live.publish_files(settings)))
+    waiting.start()
+    waiting.join(1.5)
+    assert waiting.is_alive() and milvus_live.published(settings) is None  # it waits, nothing written yet
+    os.close(holder)
+    waiting.join(60)
+    assert results == [True] and milvus_live.published(settings) == svc.version
+    first, second = milvus_live.publish_lock(tmp_path / "index"), milvus_live.publish_lock(tmp_path / "index", wait=0.3)
+    with pytest.raises(SearchBackendError, match="publishing"), first, second:
+        pass

@@ -14,7 +14,8 @@ from ..errors import SearchBackendError
 log = logging.getLogger(__name__)
 ALIAS = "kb_current"  # names the passages collection of the live version (like CURRENT for the files)
 PREFIX = "kb_v"  # every collection korea_bot writes is kb_v<version>_<kind>
-KINDS = ("passages", "sentences", "blobs")
+KINDS = ("passages", "blobs")  # a version's own collections; its vectors are in the shared store (milvus_store)
+LEGACY = ("sentences",)  # kb_v<version>_sentences: the layout before the store, still recognised to be dropped
 BLOB_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: 16k characters of up to 4 UTF-8 bytes each
 SERVER_TIMEOUT = 5.0  # seconds to wait for a Milvus server before calling it unreachable
 REQUEST_TIMEOUT = 30.0  # seconds a search or query may take: a hung server is an error, not a stuck bot
@@ -109,7 +110,7 @@ def names(version: str) -> dict[str, str]:
 
 def version_of(collection: str) -> str | None:
     """The version tag a korea_bot collection name carries, None for other collections."""
-    for kind in KINDS:
+    for kind in KINDS + LEGACY:
         if collection.startswith(PREFIX) and collection.endswith(f"_{kind}"):
             return collection[len(PREFIX) : -len(kind) - 1]
     return None
@@ -126,6 +127,14 @@ def blob_rows(name: str, text: str, first_id: int) -> list[dict]:
     """A long text cut into blob rows (id, name, part, text) starting at id first_id."""
     parts = [text[i : i + BLOB_CHARS] for i in range(0, len(text), BLOB_CHARS)] or [""]
     return [{"id": first_id + i, "name": name, "part": i, "text": p, "pad": [0.0, 1.0]} for i, p in enumerate(parts)]
+
+
+def read_blob(client: Any, collection: str, name: str) -> Any:
+    """One blob of a version, parsed from JSON; None when the version has none of that name."""
+    rows = client.query(
+        collection, filter=f"name == {json.dumps(name)}", output_fields=["part", "text"], timeout=REQUEST_TIMEOUT
+    )
+    return json.loads("".join(r["text"] for r in sorted(rows, key=lambda r: int(r["part"])))) if rows else None
 
 
 def read_blobs(client: Any, collection: str, page: int = 1000) -> dict[str, Any]:

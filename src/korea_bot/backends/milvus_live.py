@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import Settings
+from ..errors import SearchBackendError
 from ..index import LoadedIndex, load_index
 from .milvus_client import connect, guarded, live_collection, version_of
+
+PUBLISH_LOCK = ".publish.lock"  # in the index folder: processes sharing it publish one at a time
+PUBLISH_WAIT_SECONDS = 900.0
 
 
 def _client(settings: Settings):  # type: ignore[no-untyped-def]
@@ -34,5 +43,26 @@ def publish_files(settings: Settings, index_dir: Path | None = None) -> bool:
     """Mirror the files' live version into Milvus (False when Milvus already serves it)."""
     from .milvus_publish import publish
 
-    loaded = load_index(index_dir or settings.index_dir)
-    return publish(_client(settings), settings.milvus_uri, loaded)
+    folder = index_dir or settings.index_dir
+    with publish_lock(folder):  # taken after the build lock is released: another process may be publishing
+        loaded = load_index(folder)
+        return publish(_client(settings), settings.milvus_uri, loaded)
+
+
+@contextlib.contextmanager
+def publish_lock(folder: Path, wait: float | None = None) -> Iterator[None]:
+    """Hold the index folder's publish lock, waiting for another process's publish (at most `wait` seconds)."""
+    fd = os.open(folder / PUBLISH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + (PUBLISH_WAIT_SECONDS if wait is None else wait)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise SearchBackendError(f"another process has been publishing {folder} for too long") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)

@@ -1,4 +1,4 @@
-"""Mirroring a built files version into Milvus: new collections, insert, index, switch the alias, drop old ones."""
+"""Publishing a built files version into Milvus: store diff, per-version collections, alias switch, clean-up."""
 
 from __future__ import annotations
 
@@ -8,10 +8,22 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SearchBackendError
 from ..index import LoadedIndex
-from ..index.dense import EXACT_LIMIT, HNSW_EF_CONSTRUCTION, HNSW_M
 from ..index.store import version_key
-from .milvus_client import ALIAS, blob_rows, guarded, is_lite, live_collection, names, pymilvus, tag, version_of
+from .milvus_client import (
+    ALIAS,
+    blob_rows,
+    guarded,
+    is_lite,
+    live_collection,
+    names,
+    pymilvus,
+    read_blob,
+    tag,
+    version_of,
+)
+from .milvus_store import Store, passage_keys, store_prefix
 
 log = logging.getLogger(__name__)
 BATCH = 500  # rows per insert call
@@ -27,17 +39,28 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     if serves_newer(live, loaded.version):  # an older builder starting up: nothing to upload
         log.info("Milvus at %s already serves %s, newer than %s: not publishing", uri, version_of(live), loaded.version)
         return False
+    before = guarded(uri, "reading the live stamp", lambda: live_stamp(client, live))
     guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
     live = guarded(uri, "reading the alias", lambda: live_collection(client))
     if serves_newer(live, loaded.version):
         log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, live, loaded.version)
         for name in coll.values():
             guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
-        return False  # two builders published in turn; the later build wins whatever order they finish in
+        return False  # two builders published in turn; the later build wins (its next publish undoes our rows)
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
-    log.info("Milvus at %s now serves version %s", uri, loaded.version)
+    store = Store(client, store_prefix(str(loaded.manifest["model"]), int(loaded.manifest["dim"])))
+    collected = guarded(uri, "cleaning the vector store", lambda: store.collect(before or 0))
+    log.info("Milvus at %s now serves version %s (%d retired store rows deleted)", uri, loaded.version, collected)
     return True
+
+
+def live_stamp(client: Any, passages: str | None) -> int | None:
+    """The publish stamp of the version whose passages collection is given (None: none, or the old layout)."""
+    if passages is None:
+        return None
+    meta = read_blob(client, passages[: -len("passages")] + "blobs", "milvus")
+    return None if meta is None else int(meta["stamp"])
 
 
 def serves_newer(live: str | None, version: str) -> bool:
@@ -47,48 +70,57 @@ def serves_newer(live: str | None, version: str) -> bool:
 
 
 def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:
-    """Create the version's three collections (replacing a half-written earlier attempt) and fill them."""
+    """Bring the store to the version (undoing failed publishes first), then write its two collections."""
     dim, n = int(loaded.manifest["dim"]), len(loaded.chunks)
+    store = Store(client, store_prefix(str(loaded.manifest["model"]), dim))
+    store.ensure(dim, n, wait)
+    live = live_collection(client)
+    before = live_stamp(client, live)
+    undone = store.undo_above(before or 0)
+    if any(undone):
+        log.info("Milvus store %s: undid a failed publish (%d rows deleted, %d restored)", store.prefix, *undone)
+    stamp = (before or 0) + 1
+    keys = passage_keys(loaded)
+    inserted, retired = store.publish(loaded, keys, store.visible_pids(before) if before else set(), stamp)
+    log.info("Milvus store %s, stamp %d: %d passages inserted, %d retired", store.prefix, stamp, inserted, retired)
+    store.flush()
     for name in coll.values():
         if client.has_collection(name):
             client.drop_collection(name)
-    _create(client, coll["passages"], _passage_schema(client, dim), "vec", n, wait)
-    _create(client, coll["sentences"], _sentence_schema(client, dim), "vec", 0, wait)
-    _create(client, coll["blobs"], _blob_schema(client), "pad", 0, wait)
+    _create(client, coll["passages"], _passage_schema(client), "bm", wait)
+    _create(client, coll["blobs"], _blob_schema(client), "pad", wait)
     sparse = bm25_rows(loaded.keyword.retriever, n)
     for lo in range(0, n, BATCH):
-        rows = range(lo, min(n, lo + BATCH))
         client.insert(
             coll["passages"],
             [
                 {
                     "row": i,
+                    "pid": int(keys[i]),
                     "source": loaded.chunks[i].source,
                     "chunk": json.dumps(loaded.chunks[i].to_row(i), ensure_ascii=False),
-                    "vec": np.asarray(loaded.vectors[i], dtype=np.float32).tolist(),
                     "bm": sparse[i],
                 }
-                for i in rows
+                for i in range(lo, min(n, lo + BATCH))
             ],
         )
-        flat, offsets = loaded.sentence_vectors_of(np.arange(rows.start, rows.stop, dtype=np.int64))
-        first = int(loaded.sentence_start[rows.start])
-        owners = np.repeat(np.arange(rows.start, rows.stop), np.diff(np.append(offsets, len(flat))))
-        sentences = [{"id": first + j, "row": int(owners[j]), "vec": flat[j].tolist()} for j in range(len(flat))]
-        for s in range(0, len(sentences), BATCH * 4):
-            client.insert(coll["sentences"], sentences[s : s + BATCH * 4])
-    client.insert(coll["blobs"], _blobs(loaded))
+    client.insert(coll["blobs"], _blobs(loaded, {"stamp": stamp, "store": store.prefix}))
     for name in coll.values():
         client.flush(name)  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
         client.load_collection(name)
+    if store.count_visible(stamp) != len(np.unique(keys)):  # a cheap guard, not a lock: see docs/SCALING.md
+        raise SearchBackendError(
+            f"the vector store {store.prefix} changed while version {loaded.version} was written: "
+            "another builder is publishing into this Milvus (run one builder per Milvus)"
+        )
 
 
-def _blobs(loaded: LoadedIndex) -> list[dict]:
-    """The manifest, the BM25 vocabulary with document frequencies, and every document, as blob rows."""
+def _blobs(loaded: LoadedIndex, milvus: dict) -> list[dict]:
+    """The manifest, the publish stamp and store, the BM25 vocabulary with document frequencies, every document."""
     retriever = loaded.keyword.retriever
     indptr = np.asarray(retriever.scores["indptr"])
     vocab = {t: [int(i), _df(indptr, int(i))] for t, i in retriever.vocab_dict.items()}
-    texts = {"manifest": loaded.manifest, "vocab": vocab}
+    texts = {"manifest": loaded.manifest, "milvus": milvus, "vocab": vocab}
     texts.update({f"doc:{src}": doc.to_row() for src, doc in loaded.documents.items()})
     rows: list[dict] = []
     for name, value in texts.items():
@@ -113,43 +145,30 @@ def bm25_rows(retriever: Any, n: int) -> list[dict[int, float]]:
     return out
 
 
-def _create(client: Any, name: str, schema: Any, field: str, n: int, wait: bool) -> None:
-    """A collection whose vector field is searched exactly up to EXACT_LIMIT rows and with HNSW beyond.
+def _create(client: Any, name: str, schema: Any, field: str, wait: bool) -> None:
+    """A collection with its one vector field indexed (BM25 weights: a sparse inverted index; the blobs' pad: FLAT).
 
     Milvus Lite builds indexes at once and lacks the AllocTimestamp call pymilvus' wait makes (it logs an error
     and sleeps 0.5 s per index), so only a server is waited for.
     """
     params = client.prepare_index_params()
-    if n > EXACT_LIMIT:
-        hnsw = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
-        params.add_index(field, index_type="HNSW", metric_type="IP", params=hnsw)
+    if field == "bm":
+        params.add_index("bm", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     else:
         params.add_index(field, index_type="FLAT", metric_type="IP")
-    if field == "vec" and "bm" in [f.name for f in schema.fields]:
-        params.add_index("bm", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     client.create_collection(name, schema=schema)
     client.create_index(name, params, sync=wait)
 
 
-def _passage_schema(client: Any, dim: int) -> Any:
-    """Passages: row number, source, the chunk as JSON, its vector and its BM25 term weights."""
+def _passage_schema(client: Any) -> Any:
+    """Passages: row number, content key in the store, source, the chunk as JSON, its BM25 term weights."""
     types = pymilvus().DataType
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("row", types.INT64, is_primary=True)
+    schema.add_field("pid", types.INT64)
     schema.add_field("source", types.VARCHAR, max_length=MAX_SOURCE)
     schema.add_field("chunk", types.VARCHAR, max_length=65_535)
-    schema.add_field("vec", types.FLOAT_VECTOR, dim=dim)
     schema.add_field("bm", types.SPARSE_FLOAT_VECTOR)
-    return schema
-
-
-def _sentence_schema(client: Any, dim: int) -> Any:
-    """Sentences: global sentence number, the passage row it belongs to, its vector."""
-    types = pymilvus().DataType
-    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("id", types.INT64, is_primary=True)
-    schema.add_field("row", types.INT64)
-    schema.add_field("vec", types.FLOAT_VECTOR, dim=dim)
     return schema
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..index.keyword import tokenize, top_positive
 from ..index.layout import sentence_starts
 from ..models import Chunk, Document
 from .milvus_client import REQUEST_TIMEOUT, guarded, live_collection, read_blobs, version_of
+from .milvus_store import IN_LIST, Store, in_list, visible
 
 log = logging.getLogger(__name__)
 TOPK_MAX = 16_384  # Milvus' largest limit: BM25 scores beyond the best 16,384 passages read as 0
@@ -28,55 +29,88 @@ CACHE_ROWS = 4096  # passages whose sentence vectors a process keeps (~6 MB at 3
 
 @dataclass
 class Engine:
-    """One version's collections in one Milvus, and the URI for error messages."""
+    """One version in one Milvus: its passages collection, the shared store seen at its stamp, its row <-> key map."""
 
     client: Any
     uri: str
     passages: str
-    sentences: str
+    store: Store
+    stamp: int
+    pids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # the store key of each row
+    rows_of: dict[int, list[int]] = field(default_factory=dict)  # the rows of each key (a passage in two files: 2)
 
-    def rows_where(self, collection: str, rows: np.ndarray, fields: list[str]) -> list[dict]:
-        """The rows of a collection belonging to the given passage rows."""
-        listed = ",".join(str(int(r)) for r in rows)
+    def query(self, collection: str, where: str, fields: list[str]) -> list[dict]:
+        """The rows of a collection matching a filter."""
         return guarded(
             self.uri,
             "a lookup",
-            lambda: self.client.query(
-                collection, filter=f"row in [{listed}]", output_fields=fields, timeout=REQUEST_TIMEOUT
-            ),
+            lambda: self.client.query(collection, filter=where, output_fields=fields, timeout=REQUEST_TIMEOUT),
         )
+
+    def by_pid(self, collection: str, rows: np.ndarray, fields: list[str], where: str = "") -> list[dict]:
+        """The store rows of the given passage rows' keys (plus an extra filter), in batches."""
+        keys = np.unique(self.pids[rows])
+        out: list[dict] = []
+        for lo in range(0, len(keys), IN_LIST):
+            out.extend(
+                self.query(
+                    collection, " and ".join(filter(None, [where, in_list("pid", keys[lo : lo + IN_LIST])])), fields
+                )
+            )
+        return out
+
+    def missing(self, what: str) -> SearchBackendError:
+        """The error when the store no longer holds this version's rows (a publish two versions later)."""
+        return SearchBackendError(f"Milvus at {self.uri}: {what} of {self.passages} are gone (replaced); reload")
 
 
 class MilvusDense:
-    """DenseIndex's search interface over a version's passage vectors in Milvus."""
+    """DenseIndex's search interface over a version's passage vectors in the shared store."""
 
     def __init__(self, engine: Engine, n: int) -> None:
-        """Search engine.passages, which holds n passages."""
+        """Search the store at engine.stamp, whose visible rows are this version's n passages."""
         self.engine, self.n = engine, n
 
     def search(self, query: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, rows) by inner product, among `rows` only when given."""
+        """Top-k (scores, rows) by inner product, among `rows` only when given.
+
+        A key held by several rows (the same passage in two files) gives all of them, lowest row first, as FAISS
+        gives equal scores; asking for k keys therefore always yields k rows.
+        """
+        e = self.engine
         k = min(k, self.n if rows is None else len(rows), TOPK_MAX)
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        where = "" if rows is None else "row in [" + ",".join(str(int(r)) for r in rows) + "]"
+        allowed = None if rows is None else set(np.asarray(rows, dtype=np.int64).tolist())
+        where = visible(e.stamp)
+        if rows is not None:
+            where += " and " + in_list("pid", np.unique(e.pids[np.asarray(rows, dtype=np.int64)]))
         params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, k)}}
         vector = np.asarray(query, dtype=np.float32).reshape(-1).tolist()
         hits = guarded(
-            self.engine.uri,
+            e.uri,
             "a vector search",
-            lambda: self.engine.client.search(
-                self.engine.passages,
+            lambda: e.client.search(
+                e.store.passages,
                 data=[vector],
                 anns_field="vec",
                 limit=k,
                 filter=where,
-                output_fields=["row"],
+                output_fields=["pid"],
                 search_params=params,
                 timeout=REQUEST_TIMEOUT,
             ),
         )[0]
-        return _pairs(hits)
+        scores, found = [], []
+        for h in hits:
+            pid = int(h.get("entity", {}).get("pid", h.get("pid")))
+            if pid not in e.rows_of:
+                raise SearchBackendError(f"Milvus at {e.uri}: the store holds a passage {e.passages} lacks: rebuild")
+            for row in e.rows_of[pid]:
+                if allowed is None or row in allowed:
+                    scores.append(h["distance"])
+                    found.append(row)
+        return np.asarray(scores[:k], dtype=np.float32), np.asarray(found[:k], dtype=np.int64)
 
     def count(self) -> int:
         """How many passages are searched."""
@@ -130,10 +164,10 @@ class MilvusKeyword:
 
 
 class RemoteVectors:
-    """The passage vectors, fetched from Milvus by row (`vectors[rows]`), shaped like the files' array."""
+    """The passage vectors, fetched from the store by row (`vectors[rows]`), shaped like the files' array."""
 
     def __init__(self, engine: Engine, n: int, dim: int) -> None:
-        """n vectors of dimension dim in engine.passages."""
+        """n vectors of dimension dim, under the keys engine.pids."""
         self.engine, self.shape, self.dtype = engine, (n, dim), np.dtype(np.float32)
 
     def __len__(self) -> int:
@@ -142,12 +176,12 @@ class RemoteVectors:
 
     def __getitem__(self, rows: Any) -> np.ndarray:
         """The float32 vectors of the given rows (an int or an array of rows), in that order."""
+        e = self.engine
         wanted = np.atleast_1d(np.asarray(rows, dtype=np.int64))
-        got = {
-            int(r["row"]): r["vec"]
-            for r in self.engine.rows_where(self.engine.passages, np.unique(wanted), ["row", "vec"])
-        }
-        out = np.asarray([got[int(r)] for r in wanted], dtype=np.float32).reshape(len(wanted), self.shape[1])
+        got = {int(r["pid"]): r["vec"] for r in e.by_pid(e.store.passages, wanted, ["pid", "vec"], visible(e.stamp))}
+        if len(got) < len(np.unique(e.pids[wanted])):
+            raise e.missing("passage vectors")
+        out = np.asarray([got[int(p)] for p in e.pids[wanted]], dtype=np.float32).reshape(len(wanted), self.shape[1])
         return out[0] if np.ndim(rows) == 0 else out
 
 
@@ -169,11 +203,15 @@ class MilvusLoaded(LoadedIndex):
         missing = np.unique([r for r in rows.tolist() if r not in cache]).astype(np.int64)
         dim = int(self.manifest["dim"])
         if missing.size:
-            by_row: dict[int, list[tuple[int, list[float]]]] = {int(r): [] for r in missing}
-            for r in self.engine.rows_where(self.engine.sentences, missing, ["id", "row", "vec"]):
-                by_row[int(r["row"])].append((int(r["id"]), r["vec"]))
-            for row, found in by_row.items():
-                cache[row] = np.asarray([v for _, v in sorted(found)], dtype=np.float32).reshape(len(found), dim)
+            e = self.engine
+            by_pid: dict[int, list[tuple[int, list[float]]]] = {int(e.pids[r]): [] for r in missing}
+            for r in e.by_pid(e.store.sentences, missing, ["pid", "j", "vec"]):
+                by_pid[int(r["pid"])].append((int(r["j"]), r["vec"]))
+            for row in missing.tolist():
+                found = sorted(by_pid[int(e.pids[row])])
+                if len(found) != len(self.chunks[row].sentences):
+                    raise e.missing("sentence vectors")
+                cache[row] = np.asarray([v for _, v in found], dtype=np.float32).reshape(len(found), dim)
         runs = [cache[int(r)] for r in rows]
         for r in rows.tolist():
             cache.move_to_end(r)
@@ -190,9 +228,8 @@ def load_live(client: Any, uri: str) -> MilvusLoaded:
         passages = guarded(uri, "reading the alias", lambda: live_collection(client))
         if passages is None:
             raise IndexMissing(f"Milvus at {uri} holds no index yet: run `korea-bot index` with this backend")
-        base = passages[: -len("passages")]
         try:
-            return _load(Engine(client, uri, passages, base + "sentences"), base + "blobs")
+            return load_version(client, uri, passages)
         except SearchBackendError:
             if guarded(uri, "reading the alias", lambda: live_collection(client)) == passages:
                 raise
@@ -200,31 +237,38 @@ def load_live(client: Any, uri: str) -> MilvusLoaded:
     raise SearchBackendError(f"Milvus at {uri}: the live version changed {RETRIES} times while loading; try again")
 
 
-def _load(engine: Engine, blobs_name: str) -> MilvusLoaded:
-    """Read a version's blobs and passages (texts) and wrap its searches."""
-    for name in (engine.passages, engine.sentences, blobs_name):  # released after an engine restart
-        guarded(engine.uri, f"loading {name}", lambda name=name: engine.client.load_collection(name))
-    blobs = guarded(engine.uri, "reading the version", lambda: read_blobs(engine.client, blobs_name))
+def load_version(client: Any, uri: str, passages: str) -> MilvusLoaded:
+    """Read a version's blobs and passages (texts, store keys) and wrap its searches of the store at its stamp."""
+    blobs_name = passages[: -len("passages")] + "blobs"
+    for name in (passages, blobs_name):  # released after an engine restart
+        guarded(uri, f"loading {name}", lambda name=name: client.load_collection(name))
+    blobs = guarded(uri, "reading the version", lambda: read_blobs(client, blobs_name))
+    if "milvus" not in blobs:
+        raise SearchBackendError(
+            f"Milvus at {uri} serves {version_of(passages)} in the layout before the shared vector store: "
+            "rebuild it with `korea-bot index --full`"
+        )
+    store = Store(client, str(blobs["milvus"]["store"]))
+    for name in (store.passages, store.sentences):
+        guarded(uri, f"loading {name}", lambda name=name: client.load_collection(name))
+    engine = Engine(client, uri, passages, store, int(blobs["milvus"]["stamp"]))
     manifest = blobs["manifest"]
     n, dim = int(manifest["counts"]["passages"]), int(manifest["dim"])
     chunks: list[Chunk] = []
+    pids: list[int] = []
     for lo in range(0, n, PAGE):
-        page = guarded(
-            engine.uri,
-            "reading passages",
-            lambda lo=lo: engine.client.query(
-                engine.passages,
-                filter=f"row >= {lo} and row < {lo + PAGE}",
-                output_fields=["row", "chunk"],
-                timeout=REQUEST_TIMEOUT,
-            ),
-        )
-        chunks.extend(Chunk.from_row(json.loads(r["chunk"])) for r in sorted(page, key=lambda r: int(r["row"])))
+        where = f"row >= {lo} and row < {lo + PAGE}"
+        page = sorted(engine.query(passages, where, ["row", "pid", "chunk"]), key=lambda r: int(r["row"]))
+        chunks.extend(Chunk.from_row(json.loads(r["chunk"])) for r in page)
+        pids.extend(int(r["pid"]) for r in page)
     if len(chunks) != n:
-        raise SearchBackendError(f"Milvus at {engine.uri}: {engine.passages} holds {len(chunks)} passages, not {n}")
+        raise SearchBackendError(f"Milvus at {uri}: {passages} holds {len(chunks)} passages, not {n}")
+    engine.pids = np.asarray(pids, dtype=np.int64)
+    for row, pid in enumerate(pids):
+        engine.rows_of.setdefault(pid, []).append(row)
     documents = {k[4:]: Document.from_row(v) for k, v in blobs.items() if k.startswith("doc:")}
     return MilvusLoaded(
-        path=Path(engine.uri),
+        path=Path(uri),
         manifest=manifest,
         chunks=chunks,
         documents=documents,

@@ -1,0 +1,282 @@
+"""The shared Milvus vector store (real Milvus Lite): incremental publishes, deletion, rename, pinned versions, undo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers.corpora import make_corpus
+from helpers.milvus import service
+
+from korea_bot.backends import milvus_client, milvus_publish
+from korea_bot.backends.milvus_serve import load_live
+from korea_bot.backends.milvus_store import LIVE, Store, in_list, store_prefix
+from korea_bot.embedding import HashEmbedder
+from korea_bot.errors import SearchBackendError
+from korea_bot.index import LoadedIndex, load_index
+from korea_bot.service import Service
+
+pytest.importorskip("pymilvus")
+QUESTIONS = ["Report on Zone003", "the railway near the harbor of Zone001", "glacier Zone777", "zzzz qqqq"]
+
+
+def store_of(uri: str, svc: Service) -> Store:
+    """The store the service's version publishes into."""
+    manifest = svc.index.manifest
+    return Store(milvus_client.connect(uri), store_prefix(manifest["model"], int(manifest["dim"])))
+
+
+def keys(loaded: LoadedIndex, source: str | None = None) -> set[int]:
+    """The store keys of a Milvus-served version's passages (of one source when given)."""
+    engine = loaded.engine  # type: ignore[attr-defined]
+    return {int(engine.pids[r]) for r, c in enumerate(loaded.chunks) if source in (None, c.source)}
+
+
+def assert_same_hits(got: tuple, want: tuple, index: LoadedIndex, vec: np.ndarray) -> None:
+    """The same top-k: equal scores, the same rows; among exactly equal scores (duplicates) any row of that score."""
+    (sa, ra), (sb, rb) = got, want
+    np.testing.assert_allclose(sa, sb, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(index.vectors[ra]) @ vec, sa, rtol=1e-4, atol=1e-5)
+    if len(np.unique(sb)) == len(sb):
+        np.testing.assert_array_equal(ra, rb)
+    else:  # FAISS orders exact ties its own way (here: higher row first); Milvus gives the lowest row first
+        assert set(ra[sa > sa[-1]].tolist()) == set(rb[sb > sb[-1]].tolist())
+
+
+def assert_same_search(got: LoadedIndex, want: LoadedIndex) -> None:
+    """Both versions give the same passages, dense neighbours, BM25 scores, passage and sentence vectors."""
+    assert got.chunks == want.chunks
+    rows = np.arange(len(want.chunks))
+    np.testing.assert_array_equal(got.vectors[rows], want.vectors[rows])
+    got.derived.pop("milvus_sentences", None)
+    for a, b in zip(got.sentence_vectors_of(rows), want.sentence_vectors_of(rows), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for q in QUESTIONS:
+        vec = HashEmbedder(64).embed([q])[0]
+        assert_same_hits(got.dense.search(vec, 5), want.dense.search(vec, 5), want, vec)
+        assert_same_hits(got.dense.search(vec, 3, rows[1::2]), want.dense.search(vec, 3, rows[1::2]), want, vec)
+        np.testing.assert_allclose(got.keyword.scores(q), want.keyword.scores(q), rtol=1e-5, atol=1e-6)
+
+
+def assert_same_as_fresh(svc: Service, src: Path, index: Path, fresh: str) -> None:
+    """The incrementally published version answers as a fresh publish of the same files version into a new Milvus."""
+    other = service(src, index, "milvus", fresh)
+    try:
+        other.ensure_index()  # Milvus empty: it publishes the files' version whole
+        assert other.version == svc.version
+        assert_same_search(svc.index, other.index)
+        for q in QUESTIONS:
+            assert svc.ask(q).passages == other.ask(q).passages
+    finally:
+        milvus_client.release(fresh)
+
+
+def assert_consistent(store: Store, versions: list[LoadedIndex]) -> None:
+    """Each version sees exactly its keys; every live row has all its sentences; no sentence lacks its passage."""
+    for v in versions:
+        assert store.visible_pids(v.engine.stamp) == keys(v)  # type: ignore[attr-defined]
+    passages = store.rows("", ["pid", "vto"])
+    assert all(r["vto"] == LIVE or r["vto"] <= max(v.engine.stamp for v in versions) for r in passages)  # type: ignore[attr-defined]
+    sentences = store.rows("", ["pid", "j"], store.sentences)
+    assert {r["pid"] for r in sentences} == {r["pid"] for r in passages}
+    newest = versions[-1]
+    want = sum(len(newest.chunks[rows[0]].sentences) for rows in newest.engine.rows_of.values())  # type: ignore[attr-defined]
+    assert len([r for r in sentences if r["pid"] in keys(newest)]) == want
+
+
+def test_a_one_file_change_writes_only_that_files_new_passages(tmp_path: Path, uri: str) -> None:
+    """Editing one file of six inserts only its changed passages; answers equal a fresh full publish."""
+    texts = make_corpus(tmp_path / "src", n_files=6)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, store = svc.index, store_of(uri, svc)
+    assert store.counts_by_vfrom() == {1: len(keys(old))}
+    (tmp_path / "src" / "doc003.txt").write_text(texts["doc003.txt"] + "\nA glacier of Zone777.\n", encoding="utf-8")
+    svc.reindex()
+    new = svc.index
+    born = {r["pid"] for r in store.rows("vfrom == 2", ["pid"])}
+    assert born == keys(new) - keys(old) and born and born <= keys(new, "doc003.txt")
+    assert {r["pid"] for r in store.rows("vto == 2", ["pid"])} == keys(old) - keys(new)
+    assert store.counts_by_vfrom() == {1: len(keys(old)), 2: len(born)}
+    assert_consistent(store, [old, new])
+    assert svc.ask("glacier Zone777").passages[0].source == "doc003.txt"
+    assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
+
+
+def test_deletion_and_rename_reach_the_store_and_gc(tmp_path: Path, uri: str) -> None:
+    """A deleted file's passages vanish from the new version, then from the store; a rename reuses its rows."""
+    texts = make_corpus(tmp_path / "src", n_files=5)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, store = svc.index, store_of(uri, svc)
+    (tmp_path / "src" / "doc001.txt").unlink()
+    (tmp_path / "src" / "doc002.txt").rename(tmp_path / "src" / "renamed.txt")
+    svc.reindex()
+    new = svc.index
+    deleted = keys(old, "doc001.txt")
+    assert keys(new, "renamed.txt") == keys(old, "doc002.txt")  # same title and text: same vectors, same rows
+    assert store.counts_by_vfrom() == {1: len(keys(old))}  # nothing inserted: a deletion and a rename
+    assert not deleted & store.visible_pids(new.engine.stamp)  # type: ignore[attr-defined]
+    assert {r["vto"] for r in store.rows(in_list("pid", deleted), ["vto"])} == {2}  # the previous version reads them
+    assert_consistent(store, [old, new])
+    assert svc.ask("Report on Zone002").passages[0].source == "renamed.txt"
+    (tmp_path / "src" / "doc004.txt").unlink()
+    (tmp_path / "src" / "doc001.txt").write_text(texts["doc001.txt"], encoding="utf-8")  # back while retired
+    svc.reindex()
+    third, gone = svc.index, keys(new, "doc004.txt")
+    assert keys(third, "doc001.txt") == deleted and store.counts_by_vfrom()[3] == len(deleted)  # new rows
+    assert {r["vto"] for r in store.rows(in_list("pid", deleted), ["vto"])} == {LIVE}  # the retired ones collected
+    assert_consistent(store, [new, third])  # their sentences, shared with the new rows, stayed
+    (tmp_path / "src" / "doc000.txt").unlink()
+    svc.reindex()
+    assert store.rows(in_list("pid", gone), ["pid"]) == []  # retired at 3, invisible to 3 and 4: collected
+    assert store.rows(in_list("pid", gone), ["pid"], store.sentences) == []
+    assert_consistent(store, [third, svc.index])
+    assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
+
+
+def test_a_process_on_the_previous_version_sees_exactly_its_rows(tmp_path: Path, uri: str) -> None:
+    """After a switch, a version loaded before it searches the store at its own stamp: the old files' answers."""
+    texts = make_corpus(tmp_path / "src", n_files=4)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, old_files = svc.index, load_index(tmp_path / "index")
+    (tmp_path / "src" / "doc001.txt").unlink()
+    (tmp_path / "src" / "doc003.txt").write_text(texts["doc003.txt"] + "\nA glacier of Zone777.\n", encoding="utf-8")
+    (tmp_path / "src" / "late.txt").write_text("The railway near the harbor of Zone001 was new.\n", encoding="utf-8")
+    svc.reindex()
+    assert svc.version != old.version
+    assert_same_search(old, old_files)
+    assert_same_search(svc.index, load_index(tmp_path / "index"))
+    assert "doc001.txt" in {c.source for c in old.chunks} and "late.txt" not in {c.source for c in old.chunks}
+    (tmp_path / "src" / "doc000.txt").unlink()
+    svc.reindex()  # `old` is now two versions behind: its collections are dropped, it must reload
+    with pytest.raises(SearchBackendError):
+        old.keyword.scores("Zone001 railway")
+
+
+def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Store rows written by a publish that never switched are invisible to the live version and undone next time."""
+    texts = make_corpus(tmp_path / "src", n_files=4)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, store = svc.index, store_of(uri, svc)
+    before = [svc.ask(q).passages for q in QUESTIONS]
+    real = milvus_publish._switch
+
+    def broken(client, passages):  # type: ignore[no-untyped-def]
+        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+
+    monkeypatch.setattr(milvus_publish, "_switch", broken)
+    (tmp_path / "src" / "doc001.txt").unlink()
+    (tmp_path / "src" / "doc003.txt").write_text(texts["doc003.txt"] + "\nA glacier of Zone777.\n", encoding="utf-8")
+    report = svc.reindex()
+    assert any("disk quota exceeded" in note for note in report.notes), report.notes
+    assert 2 in store.counts_by_vfrom() and store.rows("vto == 2", ["pid"])  # half-written: inserted and retired
+    assert svc.version == old.version and store.visible_pids(1) == keys(old)
+    assert [svc.ask(q).passages for q in QUESTIONS] == before
+    monkeypatch.setattr(milvus_publish, "_switch", real)
+    (tmp_path / "src" / "doc003.txt").write_text(texts["doc003.txt"] + "\nA fjord of Zone888.\n", encoding="utf-8")
+    (tmp_path / "src" / "doc001.txt").write_text(texts["doc001.txt"], encoding="utf-8")  # what it retired comes back
+    svc.reindex()  # another version than the failed one: what only the failed one inserted must not show
+    new = svc.index
+    assert new.version not in (old.version, report.version) and new.engine.stamp == 2  # type: ignore[attr-defined]
+    assert store.counts_by_vfrom() == {1: len(keys(old)), 2: len(keys(new) - keys(old))}
+    assert_consistent(store, [old, new])
+    assert not any("Zone777" in c.text for c in new.chunks) and keys(new, "doc001.txt") == keys(old, "doc001.txt")
+    assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
+
+
+def test_a_full_rebuild_of_the_same_corpus_writes_nothing_to_the_store(tmp_path: Path, uri: str) -> None:
+    """--full makes a new version whose vectors the store already holds: no row inserted, none retired."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, store = svc.index, store_of(uri, svc)
+    svc.reindex(full=True)
+    assert svc.version != old.version and svc.index.engine.stamp == 2  # type: ignore[attr-defined]
+    assert store.counts_by_vfrom() == {1: len(keys(old))} and not store.rows(f"vto < {LIVE}", ["pid"])
+    assert_consistent(store, [old, svc.index])
+
+
+def test_a_passage_in_two_files_is_one_store_row_and_two_results(tmp_path: Path, uri: str) -> None:
+    """A copied file adds no store row; its key maps to both rows, returned lowest first, as the files index does."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    store = store_of(uri, svc)
+    shutil.copy(tmp_path / "src" / "doc001.txt", tmp_path / "src" / "copy.txt")
+    svc.reindex()
+    new, files = svc.index, load_index(tmp_path / "index")
+    assert keys(new, "copy.txt") == keys(new, "doc001.txt") and 2 not in store.counts_by_vfrom()
+    assert all(len(new.engine.rows_of[k]) == 2 for k in keys(new, "copy.txt"))  # type: ignore[attr-defined]
+    assert_same_search(new, files)
+    vec = HashEmbedder(64).embed(["Report on Zone001"])[0]
+    scores, rows = new.dense.search(vec, 4)
+    assert {new.chunks[r].source for r in rows[:2]} == {"doc001.txt", "copy.txt"}
+    assert scores[0] == scores[1] and rows[0] < rows[1]  # a tie: lowest row first
+
+
+def test_a_version_in_the_old_layout_asks_for_a_full_rebuild(tmp_path: Path, uri: str) -> None:
+    """A live version without the store's stamp (written before the store) is one line naming the fix."""
+    make_corpus(tmp_path / "src", n_files=2)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    client = milvus_client.connect(uri)
+    blobs = milvus_client.names(svc.version)["blobs"]
+    client.delete(blobs, filter='name == "milvus"')  # what a version of the old layout lacks
+    with pytest.raises(SearchBackendError) as caught:
+        load_live(client, uri)
+    assert "korea-bot index --full" in str(caught.value) and "\n" not in str(caught.value)
+    svc.reindex(full=True)
+    assert load_live(client, uri).version == svc.version
+
+
+def test_another_builder_writing_into_the_store_stops_the_switch(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row another builder inserts at our stamp mid-publish: no switch, a one-builder warning; the next run is clean."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    old, store = svc.index, store_of(uri, svc)
+    real = Store.publish
+
+    def with_a_rival(self, loaded, keys, seen, stamp):  # type: ignore[no-untyped-def]
+        done = real(self, loaded, keys, seen, stamp)
+        rival = {"id": 7, "pid": 7, "vfrom": stamp, "vto": LIVE, "vec": [1.0] + [0.0] * 63}
+        self.client.insert(self.passages, [rival])  # what a second builder at the same stamp would add
+        return done
+
+    monkeypatch.setattr(Store, "publish", with_a_rival)
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    report = svc.reindex()
+    assert any("another builder is publishing into this Milvus" in note for note in report.notes), report.notes
+    assert svc.version == old.version and load_live(store.client, uri).version == old.version
+    monkeypatch.setattr(Store, "publish", real)
+    svc.ensure_index()
+    assert svc.version == report.version and not store.rows("pid == 7", ["pid"])
+    assert_consistent(store, [old, svc.index])
+
+
+def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store created FLAT is re-indexed with HNSW by the publish that takes it past EXACT_LIMIT, still searchable."""
+    from korea_bot.backends import milvus_store
+
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    store = store_of(uri, svc)
+    monkeypatch.setattr(milvus_store, "EXACT_LIMIT", len(svc.index.chunks))
+    assert store.client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    svc.reindex()
+    assert store.client.describe_index(store.passages, "vec")["index_type"] == "HNSW"
+    assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
+    assert_same_search(svc.index, load_index(tmp_path / "index"))
