@@ -28,7 +28,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def spy(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
         seen.append(loaded.version)
-        real(client, loaded, coll, wait)
+        return real(client, loaded, coll, wait)
 
     monkeypatch.setattr(milvus_publish, "_write", spy)
     return seen
@@ -83,11 +83,6 @@ def test_a_failed_publish_after_a_build_is_reported_and_retried(
     svc.ensure_index()
     first = svc.version
     real = milvus_publish._write
-
-    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
-        real(client, loaded, coll, wait)
-        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
-
     monkeypatch.setattr(milvus_publish, "_write", _full_disk)
     (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
     report = svc.reindex()
@@ -113,10 +108,11 @@ def test_a_newer_version_published_during_a_write_wins(
     real = milvus_publish._write
 
     def racing(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
-        real(client, loaded, coll, wait)
+        written = real(client, loaded, coll, wait)
         if loaded.version == older.version:
             monkeypatch.setattr(milvus_publish, "_write", real)
             assert milvus_publish.publish(client, uri, newer) is True  # the other builder, while this one wrote
+        return written
 
     monkeypatch.setattr(milvus_publish, "_write", racing)
     assert milvus_publish.publish(client, uri, older) is False

@@ -5,85 +5,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
+from helpers.milvus_store import QUESTIONS, assert_consistent, assert_same_as_fresh, assert_same_search, keys, store_of
 
 from korea_bot.backends import milvus_client, milvus_publish
 from korea_bot.backends.milvus_serve import load_live
-from korea_bot.backends.milvus_store import LIVE, Store, in_list, store_prefix
+from korea_bot.backends.milvus_store import LIVE, Store, in_list
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import SearchBackendError
-from korea_bot.index import LoadedIndex, load_index
-from korea_bot.service import Service
+from korea_bot.index import load_index
 
 pytest.importorskip("pymilvus")
-QUESTIONS = ["Report on Zone003", "the railway near the harbor of Zone001", "glacier Zone777", "zzzz qqqq"]
-
-
-def store_of(uri: str, svc: Service) -> Store:
-    """The store the service's version publishes into."""
-    manifest = svc.index.manifest
-    return Store(milvus_client.connect(uri), store_prefix(manifest["model"], int(manifest["dim"])))
-
-
-def keys(loaded: LoadedIndex, source: str | None = None) -> set[int]:
-    """The store keys of a Milvus-served version's passages (of one source when given)."""
-    engine = loaded.engine  # type: ignore[attr-defined]
-    return {int(engine.pids[r]) for r, c in enumerate(loaded.chunks) if source in (None, c.source)}
-
-
-def assert_same_hits(got: tuple, want: tuple, index: LoadedIndex, vec: np.ndarray) -> None:
-    """The same top-k: equal scores, the same rows; among exactly equal scores (duplicates) any row of that score."""
-    (sa, ra), (sb, rb) = got, want
-    np.testing.assert_allclose(sa, sb, rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(index.vectors[ra]) @ vec, sa, rtol=1e-4, atol=1e-5)
-    if len(np.unique(sb)) == len(sb):
-        np.testing.assert_array_equal(ra, rb)
-    else:  # FAISS orders exact ties its own way (here: higher row first); Milvus gives the lowest row first
-        assert set(ra[sa > sa[-1]].tolist()) == set(rb[sb > sb[-1]].tolist())
-
-
-def assert_same_search(got: LoadedIndex, want: LoadedIndex) -> None:
-    """Both versions give the same passages, dense neighbours, BM25 scores, passage and sentence vectors."""
-    assert got.chunks == want.chunks
-    rows = np.arange(len(want.chunks))
-    np.testing.assert_array_equal(got.vectors[rows], want.vectors[rows])
-    got.derived.pop("milvus_sentences", None)
-    for a, b in zip(got.sentence_vectors_of(rows), want.sentence_vectors_of(rows), strict=True):
-        np.testing.assert_array_equal(a, b)
-    for q in QUESTIONS:
-        vec = HashEmbedder(64).embed([q])[0]
-        assert_same_hits(got.dense.search(vec, 5), want.dense.search(vec, 5), want, vec)
-        assert_same_hits(got.dense.search(vec, 3, rows[1::2]), want.dense.search(vec, 3, rows[1::2]), want, vec)
-        np.testing.assert_allclose(got.keyword.scores(q), want.keyword.scores(q), rtol=1e-5, atol=1e-6)
-
-
-def assert_same_as_fresh(svc: Service, src: Path, index: Path, fresh: str) -> None:
-    """The incrementally published version answers as a fresh publish of the same files version into a new Milvus."""
-    other = service(src, index, "milvus", fresh)
-    try:
-        other.ensure_index()  # Milvus empty: it publishes the files' version whole
-        assert other.version == svc.version
-        assert_same_search(svc.index, other.index)
-        for q in QUESTIONS:
-            assert svc.ask(q).passages == other.ask(q).passages
-    finally:
-        milvus_client.release(fresh)
-
-
-def assert_consistent(store: Store, versions: list[LoadedIndex]) -> None:
-    """Each version sees exactly its keys; every live row has all its sentences; no sentence lacks its passage."""
-    for v in versions:
-        assert store.visible_pids(v.engine.stamp) == keys(v)  # type: ignore[attr-defined]
-    passages = store.rows("", ["pid", "vto"])
-    assert all(r["vto"] == LIVE or r["vto"] <= max(v.engine.stamp for v in versions) for r in passages)  # type: ignore[attr-defined]
-    sentences = store.rows("", ["pid", "j"], store.sentences)
-    assert {r["pid"] for r in sentences} == {r["pid"] for r in passages}
-    newest = versions[-1]
-    want = sum(len(newest.chunks[rows[0]].sentences) for rows in newest.engine.rows_of.values())  # type: ignore[attr-defined]
-    assert len([r for r in sentences if r["pid"] in keys(newest)]) == want
 
 
 def test_a_one_file_change_writes_only_that_files_new_passages(tmp_path: Path, uri: str) -> None:
@@ -189,6 +123,40 @@ def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
     assert_consistent(store, [old, new])
     assert not any("Zone777" in c.text for c in new.chunks) and keys(new, "doc001.txt") == keys(old, "doc001.txt")
     assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
+
+
+def test_a_publish_crashing_mid_insert_is_undone_after_another_model_and_back(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash between a store's passage and sentence inserts, another model published, then this one: undone."""
+    make_corpus(tmp_path / "src", n_files=4)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    store = store_of(uri, svc)
+    real = store.client.insert
+
+    def crashing(name, rows, **kwargs):  # type: ignore[no-untyped-def]
+        if name == store.sentences:
+            raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+        return real(name, rows, **kwargs)
+
+    monkeypatch.setattr(store.client, "insert", crashing)
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    report = svc.reindex()
+    assert any("disk quota exceeded" in note for note in report.notes), report.notes
+    assert store.rows("vfrom == 2", ["pid"]) and store.switched() == 1  # passages of stamp 2 without sentences
+    monkeypatch.undo()
+    other = service(tmp_path / "src", tmp_path / "index", "milvus", uri, dim=32)
+    other.ensure_index()  # another model: its own store, and stamp 2 there
+    assert other.index.engine.store.prefix != store.prefix and other.index.engine.stamp == 2  # type: ignore[attr-defined]
+    back = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    back.ensure_index()
+    new = back.index
+    assert new.engine.stamp == 3 and store.switched() == 3  # type: ignore[attr-defined]
+    assert not store.rows("vfrom == 2", ["pid"])
+    assert_consistent(store, [new])
+    assert back.ask("lighthouse Zone999").passages[0].source == "late.txt"
+    assert_same_as_fresh(back, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
 
 
 def test_a_full_rebuild_of_the_same_corpus_writes_nothing_to_the_store(tmp_path: Path, uri: str) -> None:

@@ -39,28 +39,37 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     if serves_newer(live, loaded.version):  # an older builder starting up: nothing to upload
         log.info("Milvus at %s already serves %s, newer than %s: not publishing", uri, version_of(live), loaded.version)
         return False
-    before = guarded(uri, "reading the live stamp", lambda: live_stamp(client, live))
-    guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
+    written = guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, not is_lite(uri)))
     live = guarded(uri, "reading the alias", lambda: live_collection(client))
     if serves_newer(live, loaded.version):
         log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, live, loaded.version)
         for name in coll.values():
             guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
         return False  # two builders published in turn; the later build wins (its next publish undoes our rows)
+    store, mark, stamp = written
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
+    guarded(uri, "recording the store's mark", lambda: store.set_switched(stamp))
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
-    store = Store(client, store_prefix(str(loaded.manifest["model"]), int(loaded.manifest["dim"])))
-    collected = guarded(uri, "cleaning the vector store", lambda: store.collect(before or 0))
+    collected = guarded(uri, "cleaning the vector store", lambda: store.collect(mark))
     log.info("Milvus at %s now serves version %s (%d retired store rows deleted)", uri, loaded.version, collected)
     return True
 
 
-def live_stamp(client: Any, passages: str | None) -> int | None:
-    """The publish stamp of the version whose passages collection is given (None: none, or the old layout)."""
+def live_meta(client: Any, passages: str | None) -> dict:
+    """The publish stamp and store of the version whose passages collection is given ({}: none, or the old layout)."""
     if passages is None:
-        return None
-    meta = read_blob(client, passages[: -len("passages")] + "blobs", "milvus")
-    return None if meta is None else int(meta["stamp"])
+        return {}
+    return read_blob(client, passages[: -len("passages")] + "blobs", "milvus") or {}
+
+
+def store_mark(store: Store, live: dict) -> int:
+    """The stamp of the last version switched to with this store: rows above it belong to failed publishes.
+
+    The store's own record, or the live version's stamp when it reads this store (a crash between the switch and
+    the record); not the live stamp otherwise: another model's store counts its stamps apart.
+    """
+    mark = store.switched()
+    return max(mark, int(live["stamp"])) if live.get("store") == store.prefix else mark
 
 
 def serves_newer(live: str | None, version: str) -> bool:
@@ -69,19 +78,19 @@ def serves_newer(live: str | None, version: str) -> bool:
     return tagged is not None and version_key(tagged.replace("_", "-")) > version_key(version)
 
 
-def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:
-    """Bring the store to the version (undoing failed publishes first), then write its two collections."""
+def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> tuple[Store, int, int]:
+    """Bring the store to the version (undoing failed publishes first), write its collections; (store, mark, stamp)."""
     dim, n = int(loaded.manifest["dim"]), len(loaded.chunks)
     store = Store(client, store_prefix(str(loaded.manifest["model"]), dim))
     store.ensure(dim, n, wait)
-    live = live_collection(client)
-    before = live_stamp(client, live)
-    undone = store.undo_above(before or 0)
+    live = live_meta(client, live_collection(client))
+    mark = store_mark(store, live)
+    undone = store.undo_above(mark)
     if any(undone):
         log.info("Milvus store %s: undid a failed publish (%d rows deleted, %d restored)", store.prefix, *undone)
-    stamp = (before or 0) + 1
+    stamp = max(int(live.get("stamp", 0)), mark) + 1  # above every stamp any store has switched to
     keys = passage_keys(loaded)
-    inserted, retired = store.publish(loaded, keys, store.visible_pids(before) if before else set(), stamp)
+    inserted, retired = store.publish(loaded, keys, store.visible_pids(mark) if mark else set(), stamp)
     log.info("Milvus store %s, stamp %d: %d passages inserted, %d retired", store.prefix, stamp, inserted, retired)
     store.flush()
     for name in coll.values():
@@ -113,6 +122,7 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
             f"the vector store {store.prefix} changed while version {loaded.version} was written: "
             "another builder is publishing into this Milvus (run one builder per Milvus)"
         )
+    return store, mark, stamp
 
 
 def _blobs(loaded: LoadedIndex, milvus: dict) -> list[dict]:

@@ -82,13 +82,28 @@ class Store:
         """Sentence vectors: sid, pid, j (number within the passage), vec; read by pid of a visible passage."""
         return f"{self.prefix}_sentences"
 
+    @property
+    def meta(self) -> str:
+        """One row: the stamp of the last version switched to that reads this store (its mark)."""
+        return f"{self.prefix}_meta"
+
+    def switched(self) -> int:
+        """The stamp of the last version switched to with this store (0: none recorded)."""
+        rows = self.client.query(self.meta, filter="id == 0", output_fields=["stamp"], timeout=REQUEST_TIMEOUT)
+        return int(rows[0]["stamp"]) if rows else 0
+
+    def set_switched(self, stamp: int) -> None:
+        """Record that the version with `stamp`, reading this store, went live (after the alias switch)."""
+        self.client.upsert(self.meta, [{"id": 0, "stamp": stamp, "pad": [0.0, 1.0]}], timeout=REQUEST_TIMEOUT)
+
     def ensure(self, dim: int, n: int, wait: bool) -> None:
         """Create the collections when missing; switch the passage index to HNSW once n passes EXACT_LIMIT."""
-        for name in (self.passages, self.sentences):
+        schemas = {self.passages: _passage_schema, self.sentences: _sentence_schema, self.meta: _meta_schema}
+        for name, schema in schemas.items():
             if not self.client.has_collection(name):
-                schema = (_passage_schema if name == self.passages else _sentence_schema)(self.client, dim)
-                self.client.create_collection(name, schema=schema, consistency_level="Strong")  # read own writes
-                self.client.create_index(name, _index(self.client, n if name == self.passages else 0), sync=wait)
+                self.client.create_collection(name, schema=schema(self.client, dim), consistency_level="Strong")
+                field = "pad" if name == self.meta else "vec"
+                self.client.create_index(name, _index(self.client, n if name == self.passages else 0, field), sync=wait)
             self.client.load_collection(name)
         kind = self.client.describe_index(self.passages, "vec").get("index_type")
         if n > EXACT_LIMIT and kind == "FLAT":  # readers fail for the moment the index is rebuilt: once per store
@@ -212,15 +227,25 @@ class Store:
         return out
 
 
-def _index(client: Any, n: int) -> Any:
-    """FLAT (exact) up to EXACT_LIMIT rows, HNSW beyond, inner product, on `vec`."""
+def _index(client: Any, n: int, field: str = "vec") -> Any:
+    """FLAT (exact) up to EXACT_LIMIT rows, HNSW beyond, inner product, on `field`."""
     params = client.prepare_index_params()
     if n > EXACT_LIMIT:
         hnsw = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION}
-        params.add_index("vec", index_type="HNSW", metric_type="IP", params=hnsw)
+        params.add_index(field, index_type="HNSW", metric_type="IP", params=hnsw)
     else:
-        params.add_index("vec", index_type="FLAT", metric_type="IP")
+        params.add_index(field, index_type="FLAT", metric_type="IP")
     return params
+
+
+def _meta_schema(client: Any, dim: int) -> Any:
+    """The store's mark: one row (id 0), the stamp; Milvus needs a vector field in every collection (`pad`)."""
+    types = pymilvus().DataType
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", types.INT64, is_primary=True)
+    schema.add_field("stamp", types.INT64)
+    schema.add_field("pad", types.FLOAT_VECTOR, dim=2)
+    return schema
 
 
 def _passage_schema(client: Any, dim: int) -> Any:
