@@ -10,9 +10,9 @@ from helpers.corpora import make_corpus
 from helpers.milvus import service
 from helpers.milvus_store import QUESTIONS, assert_consistent, assert_same_as_fresh, assert_same_search, keys, store_of
 
-from korea_bot.backends import milvus_client, milvus_publish
+from korea_bot.backends import milvus_client, milvus_publish, milvus_store
 from korea_bot.backends.milvus_serve import load_live
-from korea_bot.backends.milvus_store import LIVE, Store, in_list
+from korea_bot.backends.milvus_store import LIVE, Store, in_list, store_prefix
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import SearchBackendError
 from korea_bot.index import load_index
@@ -235,8 +235,6 @@ def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store created FLAT is re-indexed with HNSW by the publish that takes it past EXACT_LIMIT, still searchable."""
-    from korea_bot.backends import milvus_store
-
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
     svc.ensure_index()
@@ -248,3 +246,22 @@ def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
     assert store.client.describe_index(store.passages, "vec")["index_type"] == "HNSW"
     assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
     assert_same_search(svc.index, load_index(tmp_path / "index"))
+
+
+def test_a_store_left_without_an_index_by_a_crash_is_indexed_by_the_next_publish(tmp_path: Path, uri: str) -> None:
+    """A crash after creating a store collection and before its index, or after dropping it for HNSW: repaired."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    client = milvus_client.connect(uri)
+    store = Store(client, store_prefix("hash:64", 64))
+    client.create_collection(store.passages, schema=milvus_store._passage_schema(client, 64))  # then the crash
+    svc.ensure_index()
+    assert client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
+    assert svc.ask("Report on Zone001").passages[0].source == "doc001.txt"
+    client.release_collection(store.passages)
+    client.drop_index(store.passages, "vec")  # a re-index with HNSW failing after the drop
+    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
+    svc.reindex()
+    assert client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
+    assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
+    assert_consistent(store, [svc.index])

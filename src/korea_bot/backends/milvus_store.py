@@ -97,17 +97,23 @@ class Store:
         self.client.upsert(self.meta, [{"id": 0, "stamp": stamp, "pad": [0.0, 1.0]}], timeout=REQUEST_TIMEOUT)
 
     def ensure(self, dim: int, n: int, wait: bool) -> None:
-        """Create the collections when missing; switch the passage index to HNSW once n passes EXACT_LIMIT."""
+        """Create what is missing (a crash may leave a collection without its index), load; HNSW past EXACT_LIMIT."""
         schemas = {self.passages: _passage_schema, self.sentences: _sentence_schema, self.meta: _meta_schema}
         for name, schema in schemas.items():
             if not self.client.has_collection(name):
                 self.client.create_collection(name, schema=schema(self.client, dim), consistency_level="Strong")
+            if not self.client.list_indexes(name):
                 field = "pad" if name == self.meta else "vec"
                 self.client.create_index(name, _index(self.client, n if name == self.passages else 0, field), sync=wait)
             self.client.load_collection(name)
-        kind = self.client.describe_index(self.passages, "vec").get("index_type")
-        if n > EXACT_LIMIT and kind == "FLAT":  # readers fail for the moment the index is rebuilt: once per store
-            log.info("the Milvus store %s passes %d passages: indexing it with HNSW", self.passages, EXACT_LIMIT)
+        kind = (self.client.describe_index(self.passages, "vec") or {}).get("index_type")
+        if kind is None or (n > EXACT_LIMIT and kind == "FLAT"):  # readers fail while it is rebuilt: once per store
+            log.info(
+                "indexing the Milvus store %s (%d passages) anew: %s",
+                self.passages,
+                n,
+                "HNSW" if n > EXACT_LIMIT else "FLAT",
+            )
             self.client.release_collection(self.passages)
             self.client.drop_index(self.passages, "vec")
             self.client.create_index(self.passages, _index(self.client, n), sync=wait)
