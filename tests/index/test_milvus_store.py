@@ -265,3 +265,40 @@ def test_a_store_left_without_an_index_by_a_crash_is_indexed_by_the_next_publish
     assert client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
     assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
     assert_consistent(store, [svc.index])
+
+
+@pytest.mark.parametrize("crashing", ["sentences", "passages"])
+def test_a_collection_crashing_mid_delete_leaves_no_sentences_to_duplicate(
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, crashing: str
+) -> None:
+    """A crash at either delete of a collection leaves no sentence without its key's row (re-inserted: duplicates)."""
+    make_corpus(tmp_path / "src", n_files=4)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    store = store_of(uri, svc)
+    text = (tmp_path / "src" / "doc001.txt").read_text(encoding="utf-8")
+    (tmp_path / "src" / "doc001.txt").unlink()
+    svc.reindex()
+    retired = store.rows("vto == 2", ["pid"])
+    assert retired and svc.index.engine.stamp == 2  # type: ignore[attr-defined]
+    real = store.client.delete
+
+    def crash(name, **kwargs):  # type: ignore[no-untyped-def]
+        if name == getattr(store, crashing):
+            raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(store.client, "delete", crash)
+    with pytest.raises(RuntimeError, match="disk quota"):
+        store.collect(2)  # what the next publish's clean-up runs
+    monkeypatch.undo()
+    rows = {r["pid"] for r in store.rows("", ["pid"])}
+    assert {r["pid"] for r in store.rows("", ["pid"], store.sentences)} <= rows  # (Lite hides duplicate keys)
+    (tmp_path / "src" / "doc001.txt").write_text(text, encoding="utf-8")
+    svc.reindex()  # its keys inserted again, their sentences with them
+    assert not store.rows("vto <= 2", ["pid"])
+    sids = [r["sid"] for r in store.rows("", ["sid"], store.sentences)]
+    assert len(sids) == len(set(sids))
+    assert_consistent(store, [svc.index])
+    assert svc.ask("Report on Zone001").passages[0].source == "doc001.txt"
+    assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))

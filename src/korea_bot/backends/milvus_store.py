@@ -196,23 +196,26 @@ class Store:
             self.client.upsert(self.passages, rows[lo : lo + BATCH])
 
     def _delete(self, rows: list[dict]) -> None:
-        """Delete these passage rows, then the sentences of passages left with no row."""
-        ids = [int(r["id"]) for r in rows]
-        for lo in range(0, len(ids), IN_LIST):
-            self.client.delete(self.passages, filter=in_list("id", ids[lo : lo + IN_LIST]))
-        pids = sorted({int(r["pid"]) for r in rows})
+        """Delete these passage rows, per 1,000 keys: first the sentences of keys left with no row, then the rows.
+
+        In this order a crash never leaves sentences without a passage row of their key (sentences exist only while
+        a row does), so a later publish inserting that key's sentences never meets old ones (duplicate keys).
+        """
+        ids_of: dict[int, set[int]] = {}
+        for r in rows:
+            ids_of.setdefault(int(r["pid"]), set()).add(int(r["id"]))
+        pids = sorted(ids_of)
         for lo in range(0, len(pids), IN_LIST):
             chunk = pids[lo : lo + IN_LIST]
-            kept = self._having_rows(chunk)
+            found = self.client.query(
+                self.passages, filter=in_list("pid", chunk), output_fields=["id", "pid"], timeout=REQUEST_TIMEOUT
+            )
+            kept = {int(r["pid"]) for r in found if int(r["id"]) not in ids_of[int(r["pid"])]}
             orphans = [p for p in chunk if p not in kept]
             if orphans:
-                self.client.delete(self.sentences, filter=in_list("pid", orphans))
-
-    def _having_rows(self, pids: list[int]) -> set[int]:
-        """Which of these passage keys have a row in the store (one query: a key has few rows)."""
-        where = in_list("pid", pids)
-        found = self.client.query(self.passages, filter=where, output_fields=["pid"], timeout=REQUEST_TIMEOUT)
-        return {int(r["pid"]) for r in found}
+                self.client.delete(self.sentences, filter=in_list("pid", orphans), timeout=REQUEST_TIMEOUT)
+            ids = [i for p in chunk for i in sorted(ids_of[p])]
+            self.client.delete(self.passages, filter=in_list("id", ids), timeout=REQUEST_TIMEOUT)
 
     def collect(self, stamp: int) -> int:
         """Delete rows retired at or before `stamp` (invisible to it and to every later version); how many."""
