@@ -204,10 +204,11 @@ def test_a_version_in_the_old_layout_asks_for_a_full_rebuild(tmp_path: Path, uri
     assert load_live(client, uri).version == svc.version
 
 
+@pytest.mark.parametrize("swapped", [False, True])
 def test_another_builder_writing_into_the_store_stops_the_switch(
-    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, swapped: bool
 ) -> None:
-    """A row another builder inserts at our stamp mid-publish: no switch, a one-builder warning; the next run is clean."""
+    """A row another builder adds at our stamp (or swaps for one of ours: the same count): no switch; then clean."""
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
     svc.ensure_index()
@@ -218,6 +219,10 @@ def test_another_builder_writing_into_the_store_stops_the_switch(
         done = real(self, loaded, keys, seen, stamp)
         rival = {"id": 7, "pid": 7, "vfrom": stamp, "vto": LIVE, "vec": [1.0] + [0.0] * 63}
         self.client.insert(self.passages, [rival])  # what a second builder at the same stamp would add
+        if swapped:  # ... and one of ours it retires at that stamp: as many rows visible as we wrote
+            ours = self.client.query(self.passages, filter="vfrom == 1", output_fields=["id", "pid", "vfrom", "vec"])
+            self.client.upsert(self.passages, [{**ours[0], "vto": stamp}])
+        assert len(self.visible_pids(stamp)) == len(set(keys.tolist())) + (0 if swapped else 1)
         return done
 
     monkeypatch.setattr(Store, "publish", with_a_rival)

@@ -117,7 +117,7 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
     for name in coll.values():
         client.flush(name)  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
         client.load_collection(name)
-    if store.count_visible(stamp) != len(np.unique(keys)):  # a cheap guard, not a lock: see docs/SCALING.md
+    if store.visible_pids(stamp) != set(keys.tolist()):  # a guard, not a lock: see docs/SCALING.md
         raise SearchBackendError(
             f"the vector store {store.prefix} changed while version {loaded.version} was written: "
             "another builder is publishing into this Milvus (run one builder per Milvus)"

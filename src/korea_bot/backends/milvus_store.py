@@ -136,11 +136,6 @@ class Store:
         """The passage keys a version published with `stamp` sees."""
         return {int(r["pid"]) for r in self.rows(visible(stamp), ["pid"])}
 
-    def count_visible(self, stamp: int) -> int:
-        """How many passage rows a version published with `stamp` sees."""
-        rows = self.client.query(self.passages, filter=visible(stamp), output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
-
     def undo_above(self, stamp: int) -> tuple[int, int]:
         """Undo what publishes with stamps above `stamp` wrote and never switched to; (rows deleted, restored)."""
         born = self.rows(f"vfrom > {stamp}", ["id", "pid"])
