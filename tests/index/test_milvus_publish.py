@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
 
 from korea_bot import formatting
-from korea_bot.backends import milvus_client, milvus_publish
+from korea_bot.backends import milvus_client, milvus_publish, milvus_store
 from korea_bot.backends.milvus_client import names
 from korea_bot.backends.milvus_serve import load_live
 from korea_bot.errors import SearchBackendError
@@ -18,6 +19,28 @@ from korea_bot.index import LoadedIndex, load_index
 
 pytest.importorskip("pymilvus")
 LATE = "A lighthouse of Zone999 was built in 1901.\n"
+LOCAL = {"prepare_index_params", "create_schema"}  # client methods that build a request without calling Milvus
+
+
+class Untimed:
+    """The real client, noting each call to Milvus made without a timeout (a hung server would hold the lock)."""
+
+    def __init__(self, client: Any) -> None:
+        """Wrap `client`; `calls` lists the methods called without `timeout=`."""
+        self.client, self.calls = client, []
+
+    def __getattr__(self, name: str) -> Any:
+        """The client's attribute; a method call records itself when it passes no timeout."""
+        real = getattr(self.client, name)
+        if not callable(real) or name in LOCAL:
+            return real
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if "timeout" not in kwargs:
+                self.calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
 
 
 @pytest.fixture
@@ -204,3 +227,20 @@ def test_a_publish_waits_for_another_process_publishing_from_the_same_folder(tmp
     first, second = milvus_live.publish_lock(tmp_path / "index"), milvus_live.publish_lock(tmp_path / "index", wait=0.3)
     with pytest.raises(SearchBackendError, match="publishing"), first, second:
         pass
+
+
+def test_every_call_of_a_publish_has_a_timeout(tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """First publish, an incremental one re-indexing with HNSW, one collecting: no Milvus call can wait forever."""
+    older, newer = two_versions(tmp_path, uri)
+    client = Untimed(milvus_client.connect(uri))
+    assert milvus_publish.publish(client, uri, older) is True
+    monkeypatch.setattr(milvus_store, "EXACT_LIMIT", len(older.chunks))
+    assert milvus_publish.publish(client, uri, newer) is True
+    (tmp_path / "src" / "doc000.txt").unlink()
+    service(tmp_path / "src", tmp_path / "index", "files", uri).ensure_index()
+    assert milvus_publish.publish(client, uri, load_index(tmp_path / "index")) is True
+    assert (
+        client.client.describe_index(f"{milvus_store.store_prefix('hash:64', 64)}_passages", "vec")["index_type"]
+        == "HNSW"
+    )
+    assert client.calls == []

@@ -13,6 +13,9 @@ from ..index import LoadedIndex
 from ..index.store import version_key
 from .milvus_client import (
     ALIAS,
+    INDEX_TIMEOUT,
+    REQUEST_TIMEOUT,
+    WRITE_TIMEOUT,
     blob_rows,
     guarded,
     is_lite,
@@ -44,7 +47,7 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     if serves_newer(live, loaded.version):
         log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, live, loaded.version)
         for name in coll.values():
-            guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
+            guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name, timeout=WRITE_TIMEOUT))
         return False  # two builders published in turn; the later build wins (its next publish undoes our rows)
     store, mark, stamp = written
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
@@ -94,8 +97,8 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
     log.info("Milvus store %s, stamp %d: %d passages inserted, %d retired", store.prefix, stamp, inserted, retired)
     store.flush()
     for name in coll.values():
-        if client.has_collection(name):
-            client.drop_collection(name)
+        if client.has_collection(name, timeout=REQUEST_TIMEOUT):
+            client.drop_collection(name, timeout=WRITE_TIMEOUT)
     _create(client, coll["passages"], _passage_schema(client), "bm", wait)
     _create(client, coll["blobs"], _blob_schema(client), "pad", wait)
     sparse = bm25_rows(loaded.keyword.retriever, n)
@@ -112,11 +115,14 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
                 }
                 for i in range(lo, min(n, lo + BATCH))
             ],
+            timeout=WRITE_TIMEOUT,
         )
-    client.insert(coll["blobs"], _blobs(loaded, {"stamp": stamp, "store": store.prefix}))
+    client.insert(coll["blobs"], _blobs(loaded, {"stamp": stamp, "store": store.prefix}), timeout=WRITE_TIMEOUT)
     for name in coll.values():
-        client.flush(name)  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
-        client.load_collection(name)
+        client.flush(
+            name, timeout=WRITE_TIMEOUT
+        )  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
+        client.load_collection(name, timeout=INDEX_TIMEOUT)
     if store.visible_pids(stamp) != set(keys.tolist()):  # a guard, not a lock: see docs/SCALING.md
         raise SearchBackendError(
             f"the vector store {store.prefix} changed while version {loaded.version} was written: "
@@ -166,8 +172,8 @@ def _create(client: Any, name: str, schema: Any, field: str, wait: bool) -> None
         params.add_index("bm", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     else:
         params.add_index(field, index_type="FLAT", metric_type="IP")
-    client.create_collection(name, schema=schema)
-    client.create_index(name, params, sync=wait)
+    client.create_collection(name, schema=schema, timeout=WRITE_TIMEOUT)
+    client.create_index(name, params, sync=wait, timeout=INDEX_TIMEOUT)
 
 
 def _passage_schema(client: Any) -> Any:
@@ -198,15 +204,17 @@ def _switch(client: Any, passages: str) -> str | None:
     """Point the alias at the new passages collection (atomically); the version tag it pointed at before."""
     before = live_collection(client)
     if before is None:
-        client.create_alias(passages, ALIAS)
+        client.create_alias(passages, ALIAS, timeout=WRITE_TIMEOUT)
     else:
-        client.alter_alias(passages, ALIAS)  # alter first: dropping an aliased collection would drop the alias
+        client.alter_alias(
+            passages, ALIAS, timeout=WRITE_TIMEOUT
+        )  # alter first: dropping an aliased collection would drop the alias
     return version_of(before) if before else None
 
 
 def _drop_old(client: Any, keep: set[str | None]) -> None:
     """Drop every korea_bot collection of a version not kept (the new one and the one processes may still read)."""
-    for name in client.list_collections():
+    for name in client.list_collections(timeout=REQUEST_TIMEOUT):
         version = version_of(name)
         if version is not None and version not in keep:
-            client.drop_collection(name)
+            client.drop_collection(name, timeout=WRITE_TIMEOUT)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..index import LoadedIndex
 from ..index.dense import EXACT_LIMIT, HNSW_EF_CONSTRUCTION, HNSW_M
-from .milvus_client import REQUEST_TIMEOUT, pymilvus
+from .milvus_client import INDEX_TIMEOUT, REQUEST_TIMEOUT, WRITE_TIMEOUT, pymilvus
 
 log = logging.getLogger(__name__)
 STORE = "kb_store_"  # outside the kb_v<version>_ pattern: never dropped with a version
@@ -94,19 +94,21 @@ class Store:
 
     def set_switched(self, stamp: int) -> None:
         """Record that the version with `stamp`, reading this store, went live (after the alias switch)."""
-        self.client.upsert(self.meta, [{"id": 0, "stamp": stamp, "pad": [0.0, 1.0]}], timeout=REQUEST_TIMEOUT)
+        self.client.upsert(self.meta, [{"id": 0, "stamp": stamp, "pad": [0.0, 1.0]}], timeout=WRITE_TIMEOUT)
 
     def ensure(self, dim: int, n: int, wait: bool) -> None:
         """Create what is missing (a crash may leave a collection without its index), load; HNSW past EXACT_LIMIT."""
         schemas = {self.passages: _passage_schema, self.sentences: _sentence_schema, self.meta: _meta_schema}
         for name, schema in schemas.items():
-            if not self.client.has_collection(name):
-                self.client.create_collection(name, schema=schema(self.client, dim), consistency_level="Strong")
-            if not self.client.list_indexes(name):
+            if not self.client.has_collection(name, timeout=REQUEST_TIMEOUT):
+                strong = {"consistency_level": "Strong", "timeout": WRITE_TIMEOUT}  # Strong: a publish reads its writes
+                self.client.create_collection(name, schema=schema(self.client, dim), **strong)
+            if not self.client.list_indexes(name, timeout=REQUEST_TIMEOUT):
                 field = "pad" if name == self.meta else "vec"
-                self.client.create_index(name, _index(self.client, n if name == self.passages else 0, field), sync=wait)
-            self.client.load_collection(name)
-        kind = (self.client.describe_index(self.passages, "vec") or {}).get("index_type")
+                params = _index(self.client, n if name == self.passages else 0, field)
+                self.client.create_index(name, params, sync=wait, timeout=INDEX_TIMEOUT)
+            self.client.load_collection(name, timeout=INDEX_TIMEOUT)
+        kind = (self.client.describe_index(self.passages, "vec", timeout=REQUEST_TIMEOUT) or {}).get("index_type")
         if kind is None or (n > EXACT_LIMIT and kind == "FLAT"):  # readers fail while it is rebuilt: once per store
             log.info(
                 "indexing the Milvus store %s (%d passages) anew: %s",
@@ -114,15 +116,15 @@ class Store:
                 n,
                 "HNSW" if n > EXACT_LIMIT else "FLAT",
             )
-            self.client.release_collection(self.passages)
-            self.client.drop_index(self.passages, "vec")
-            self.client.create_index(self.passages, _index(self.client, n), sync=wait)
-            self.client.load_collection(self.passages)
+            self.client.release_collection(self.passages, timeout=WRITE_TIMEOUT)
+            self.client.drop_index(self.passages, "vec", timeout=WRITE_TIMEOUT)
+            self.client.create_index(self.passages, _index(self.client, n), sync=wait, timeout=INDEX_TIMEOUT)
+            self.client.load_collection(self.passages, timeout=INDEX_TIMEOUT)
 
     def rows(self, where: str, fields: list[str], collection: str = "") -> list[dict]:
         """Every row matching a filter (read in batches: one query returns at most 16,384 rows)."""
         it = self.client.query_iterator(
-            collection or self.passages, batch_size=4000, filter=where, output_fields=fields
+            collection or self.passages, batch_size=4000, filter=where, output_fields=fields, timeout=REQUEST_TIMEOUT
         )
         out: list[dict] = []
         try:
@@ -172,7 +174,9 @@ class Store:
             {"id": row_key(pid, stamp), "pid": pid, "vfrom": stamp, "vto": LIVE, "vec": vectors[i].tolist()}
             for i, pid in enumerate(pids)
         ]
-        self.client.insert(self.passages, passages)  # passages first: undo finds sentences through them
+        self.client.insert(
+            self.passages, passages, timeout=WRITE_TIMEOUT
+        )  # passages first: undo finds sentences through them
         flat, offsets = loaded.sentence_vectors_of(rows)
         counts = np.diff(np.append(offsets, len(flat)))
         sentences = [
@@ -183,12 +187,14 @@ class Store:
         for again in (False, True):  # a key's sentences never change: rewriting them is harmless, inserting is cheaper
             part = [r for r in sentences if (r["pid"] in retired) is again]
             for lo in range(0, len(part), BATCH * 4):
-                (self.client.upsert if again else self.client.insert)(self.sentences, part[lo : lo + BATCH * 4])
+                (self.client.upsert if again else self.client.insert)(
+                    self.sentences, part[lo : lo + BATCH * 4], timeout=WRITE_TIMEOUT
+                )
 
     def _upsert(self, rows: list[dict]) -> None:
         """Rewrite whole passage rows (an upsert writes every field), in batches."""
         for lo in range(0, len(rows), BATCH):
-            self.client.upsert(self.passages, rows[lo : lo + BATCH])
+            self.client.upsert(self.passages, rows[lo : lo + BATCH], timeout=WRITE_TIMEOUT)
 
     def _delete(self, rows: list[dict]) -> None:
         """Delete these passage rows, per 1,000 keys: first the sentences of keys left with no row, then the rows.
@@ -208,9 +214,9 @@ class Store:
             kept = {int(r["pid"]) for r in found if int(r["id"]) not in ids_of[int(r["pid"])]}
             orphans = [p for p in chunk if p not in kept]
             if orphans:
-                self.client.delete(self.sentences, filter=in_list("pid", orphans), timeout=REQUEST_TIMEOUT)
+                self.client.delete(self.sentences, filter=in_list("pid", orphans), timeout=WRITE_TIMEOUT)
             ids = [i for p in chunk for i in sorted(ids_of[p])]
-            self.client.delete(self.passages, filter=in_list("id", ids), timeout=REQUEST_TIMEOUT)
+            self.client.delete(self.passages, filter=in_list("id", ids), timeout=WRITE_TIMEOUT)
 
     def collect(self, stamp: int) -> int:
         """Delete rows retired at or before `stamp` (invisible to it and to every later version); how many."""
@@ -221,7 +227,7 @@ class Store:
     def flush(self) -> None:
         """Seal what was written (unflushed rows are searched by brute force)."""
         for name in (self.passages, self.sentences):
-            self.client.flush(name)
+            self.client.flush(name, timeout=WRITE_TIMEOUT)
 
     def counts_by_vfrom(self) -> dict[int, int]:
         """How many passage rows each publish stamp inserted (what an incremental publish wrote)."""
