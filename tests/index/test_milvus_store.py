@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
@@ -12,7 +15,7 @@ from helpers.milvus_store import QUESTIONS, assert_consistent, assert_same_as_fr
 
 from korea_bot.backends import milvus_client, milvus_publish, milvus_store
 from korea_bot.backends.milvus_serve import load_live
-from korea_bot.backends.milvus_store import LIVE, Store, in_list, store_prefix
+from korea_bot.backends.milvus_store import LIVE, Store, in_list
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import SearchBackendError
 from korea_bot.index import load_index
@@ -125,40 +128,6 @@ def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
     assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
 
 
-def test_a_publish_crashing_mid_insert_is_undone_after_another_model_and_back(
-    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A crash between a store's passage and sentence inserts, another model published, then this one: undone."""
-    make_corpus(tmp_path / "src", n_files=4)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    store = store_of(uri, svc)
-    real = store.client.insert
-
-    def crashing(name, rows, **kwargs):  # type: ignore[no-untyped-def]
-        if name == store.sentences:
-            raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
-        return real(name, rows, **kwargs)
-
-    monkeypatch.setattr(store.client, "insert", crashing)
-    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
-    report = svc.reindex()
-    assert any("disk quota exceeded" in note for note in report.notes), report.notes
-    assert store.rows("vfrom == 2", ["pid"]) and store.switched() == 1  # passages of stamp 2 without sentences
-    monkeypatch.undo()
-    other = service(tmp_path / "src", tmp_path / "index", "milvus", uri, dim=32)
-    other.ensure_index()  # another model: its own store, and stamp 2 there
-    assert other.index.engine.store.prefix != store.prefix and other.index.engine.stamp == 2  # type: ignore[attr-defined]
-    back = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    back.ensure_index()
-    new = back.index
-    assert new.engine.stamp == 3 and store.switched() == 3  # type: ignore[attr-defined]
-    assert not store.rows("vfrom == 2", ["pid"])
-    assert_consistent(store, [new])
-    assert back.ask("lighthouse Zone999").passages[0].source == "late.txt"
-    assert_same_as_fresh(back, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
-
-
 def test_a_full_rebuild_of_the_same_corpus_writes_nothing_to_the_store(tmp_path: Path, uri: str) -> None:
     """--full makes a new version whose vectors the store already holds: no row inserted, none retired."""
     make_corpus(tmp_path / "src", n_files=3)
@@ -253,57 +222,25 @@ def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
     assert_same_search(svc.index, load_index(tmp_path / "index"))
 
 
-def test_a_store_left_without_an_index_by_a_crash_is_indexed_by_the_next_publish(tmp_path: Path, uri: str) -> None:
-    """A crash after creating a store collection and before its index, or after dropping it for HNSW: repaired."""
+def test_passage_keys_are_hashed_in_chunks_of_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys read the memory-mapped vectors a few rows at a time and equal each passage's own hash."""
     make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    client = milvus_client.connect(uri)
-    store = Store(client, store_prefix("hash:64", 64))
-    client.create_collection(store.passages, schema=milvus_store._passage_schema(client, 64))  # then the crash
-    svc.ensure_index()
-    assert client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
-    assert svc.ask("Report on Zone001").passages[0].source == "doc001.txt"
-    client.release_collection(store.passages)
-    client.drop_index(store.passages, "vec")  # a re-index with HNSW failing after the drop
-    (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
-    svc.reindex()
-    assert client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
-    assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
-    assert_consistent(store, [svc.index])
+    service(tmp_path / "src", tmp_path / "index", "files", "unused.db").ensure_index()
+    loaded = load_index(tmp_path / "index")
+    reads: list[int] = []
 
+    class Rows:
+        """The real vectors, noting how many rows each read asks for."""
 
-@pytest.mark.parametrize("crashing", ["sentences", "passages"])
-def test_a_collection_crashing_mid_delete_leaves_no_sentences_to_duplicate(
-    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, crashing: str
-) -> None:
-    """A crash at either delete of a collection leaves no sentence without its key's row (re-inserted: duplicates)."""
-    make_corpus(tmp_path / "src", n_files=4)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    store = store_of(uri, svc)
-    text = (tmp_path / "src" / "doc001.txt").read_text(encoding="utf-8")
-    (tmp_path / "src" / "doc001.txt").unlink()
-    svc.reindex()
-    retired = store.rows("vto == 2", ["pid"])
-    assert retired and svc.index.engine.stamp == 2  # type: ignore[attr-defined]
-    real = store.client.delete
+        def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+            reads.append(len(rows))
+            return loaded.vectors[rows]
 
-    def crash(name, **kwargs):  # type: ignore[no-untyped-def]
-        if name == getattr(store, crashing):
-            raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
-        return real(name, **kwargs)
-
-    monkeypatch.setattr(store.client, "delete", crash)
-    with pytest.raises(RuntimeError, match="disk quota"):
-        store.collect(2)  # what the next publish's clean-up runs
-    monkeypatch.undo()
-    rows = {r["pid"] for r in store.rows("", ["pid"])}
-    assert {r["pid"] for r in store.rows("", ["pid"], store.sentences)} <= rows  # (Lite hides duplicate keys)
-    (tmp_path / "src" / "doc001.txt").write_text(text, encoding="utf-8")
-    svc.reindex()  # its keys inserted again, their sentences with them
-    assert not store.rows("vto <= 2", ["pid"])
-    sids = [r["sid"] for r in store.rows("", ["sid"], store.sentences)]
-    assert len(sids) == len(set(sids))
-    assert_consistent(store, [svc.index])
-    assert svc.ask("Report on Zone001").passages[0].source == "doc001.txt"
-    assert_same_as_fresh(svc, tmp_path / "src", tmp_path / "index", str(tmp_path / "fresh.db"))
+    monkeypatch.setattr(milvus_store, "KEY_ROWS", 4)
+    got = milvus_store.passage_keys(dataclasses.replace(loaded, vectors=Rows()))  # type: ignore[arg-type]
+    n, starts = len(loaded.chunks), loaded.sentence_start
+    assert n > 8 and max(reads) == 4 and sum(reads) == n
+    for i in range(n):
+        h = hashlib.blake2b(np.asarray(loaded.vectors[i], dtype=np.float32).tobytes(), digest_size=8)
+        h.update(np.asarray(loaded.sentence_vectors[starts[i] : starts[i + 1]], dtype=np.float16).tobytes())
+        assert got[i] == int.from_bytes(h.digest(), "little", signed=True)
