@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import re
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,8 @@ from helpers.corpora import make_corpus
 from helpers.milvus import service
 
 from korea_bot import formatting
-from korea_bot.backends import milvus_client, milvus_publish, milvus_store
+from korea_bot.adapters.cli.main import main
+from korea_bot.backends import milvus_client, milvus_live, milvus_publish, milvus_store
 from korea_bot.backends.milvus_client import names
 from korea_bot.backends.milvus_serve import load_live
 from korea_bot.errors import SearchBackendError
@@ -160,8 +165,6 @@ def test_index_exits_3_when_the_publish_fails(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`korea-bot index`: the files build stands, the warning is printed, exit code 3; the next run publishes, 0."""
-    from korea_bot.adapters.cli.main import main
-
     argv = _milvus_cli(tmp_path, uri, monkeypatch, n_files=3)
     assert main(argv) == 0
     first = load_live(milvus_client.connect(uri), uri).version
@@ -185,8 +188,6 @@ def test_a_first_publish_that_fails_exits_3_too(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Milvus still empty and the first publish fails: exit 3 with the warning (not "holds no index yet"); then 0."""
-    from korea_bot.adapters.cli.main import main
-
     argv = _milvus_cli(tmp_path, uri, monkeypatch, n_files=2)
     real = milvus_publish._write
 
@@ -204,12 +205,6 @@ def test_a_first_publish_that_fails_exits_3_too(
 
 def test_a_publish_waits_for_another_process_publishing_from_the_same_folder(tmp_path: Path, uri: str) -> None:
     """The build lock is released before the publish: a second publisher of one index folder waits for the first."""
-    import fcntl
-    import os
-    import threading
-
-    from korea_bot.backends import milvus_live
-
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
     svc.ensure_index()
@@ -225,7 +220,12 @@ def test_a_publish_waits_for_another_process_publishing_from_the_same_folder(tmp
     waiting.join(60)
     assert results == [True] and milvus_live.published(settings) == svc.version
     first, second = milvus_live.publish_lock(tmp_path / "index"), milvus_live.publish_lock(tmp_path / "index", wait=0.3)
-    with pytest.raises(SearchBackendError, match="publishing"), first, second:
+    lock = str(tmp_path / "index" / milvus_live.PUBLISH_LOCK)
+    with (
+        pytest.raises(SearchBackendError, match=rf"for over 0\.3 s \(it holds the lock {re.escape(lock)}\)"),
+        first,
+        second,
+    ):
         pass
 
 

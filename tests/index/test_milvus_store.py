@@ -92,6 +92,9 @@ def test_a_process_on_the_previous_version_sees_exactly_its_rows(tmp_path: Path,
     svc.reindex()  # `old` is now two versions behind: its collections are dropped, it must reload
     with pytest.raises(SearchBackendError):
         old.keyword.scores("Zone001 railway")
+    gone = np.asarray([r for r, c in enumerate(old.chunks) if c.source == "doc001.txt"])
+    with pytest.raises(SearchBackendError, match=r"passage vectors of .* are gone \(replaced\); reload"):
+        old.vectors[gone]  # its retired rows collected by the second publish after it
 
 
 def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
@@ -244,3 +247,28 @@ def test_passage_keys_are_hashed_in_chunks_of_rows(tmp_path: Path, monkeypatch: 
         h = hashlib.blake2b(np.asarray(loaded.vectors[i], dtype=np.float32).tobytes(), digest_size=8)
         h.update(np.asarray(loaded.sentence_vectors[starts[i] : starts[i + 1]], dtype=np.float16).tobytes())
         assert got[i] == int.from_bytes(h.digest(), "little", signed=True)
+
+
+def test_store_rows_a_live_version_lacks_or_does_not_know_are_named(tmp_path: Path, uri: str) -> None:
+    """A key the version does not have among the hits, or its sentences missing while live: what to do, in one line."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    loaded, store = svc.index, store_of(uri, svc)
+    vec = HashEmbedder(64).embed(["Report on Zone001"])[0]
+    rival = {"id": 7, "pid": 7, "vfrom": 1, "vto": LIVE, "vec": vec.tolist()}  # the best hit, from no version
+    store.client.insert(store.passages, [rival])
+    with pytest.raises(
+        SearchBackendError,
+        match=r"shows a passage key 7 that \S+ does not have \(another builder publishing\?\); publish again",
+    ):
+        loaded.dense.search(vec, 3)
+    store.client.delete(store.passages, filter="id == 7")
+    row = 0
+    store.client.delete(store.sentences, filter=f"pid == {int(loaded.engine.pids[row])}")  # type: ignore[attr-defined]
+    loaded.derived.pop("milvus_sentences", None)
+    with pytest.raises(
+        SearchBackendError, match=r"lacks sentence vectors of the live \S+: .* `korea-bot index --full`"
+    ) as caught:
+        loaded.sentence_vectors_of(np.asarray([row]))
+    assert store.prefix in str(caught.value) and "\n" not in str(caught.value)
