@@ -27,7 +27,6 @@ QUESTIONS = [
 ]
 
 
-
 @pytest.fixture
 def seed(tmp_path: Path) -> Path:
     """A copy of the bundled article."""

@@ -33,7 +33,6 @@ print(bot.reload_if_changed(), bot.version, bot.ask("lighthouse Zone999").passag
 """
 
 
-
 def test_alias_switches_during_searches_never_mix_versions(tmp_path: Path, uri: str) -> None:
     """Readers loading and searching while versions are published always see one whole version's data."""
     truth = {}

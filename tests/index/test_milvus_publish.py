@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import re
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
 
 from korea_bot import formatting
-from korea_bot.backends import milvus_client, milvus_publish
+from korea_bot.adapters.cli.main import main
+from korea_bot.backends import milvus_client, milvus_live, milvus_publish, milvus_store
 from korea_bot.backends.milvus_client import names
 from korea_bot.backends.milvus_serve import load_live
 from korea_bot.errors import SearchBackendError
@@ -18,6 +24,28 @@ from korea_bot.index import LoadedIndex, load_index
 
 pytest.importorskip("pymilvus")
 LATE = "A lighthouse of Zone999 was built in 1901.\n"
+LOCAL = {"prepare_index_params", "create_schema"}  # client methods that build a request without calling Milvus
+
+
+class Untimed:
+    """The real client, noting each call to Milvus made without a timeout (a hung server would hold the lock)."""
+
+    def __init__(self, client: Any) -> None:
+        """Wrap `client`; `calls` lists the methods called without `timeout=`."""
+        self.client, self.calls = client, []
+
+    def __getattr__(self, name: str) -> Any:
+        """The client's attribute; a method call records itself when it passes no timeout."""
+        real = getattr(self.client, name)
+        if not callable(real) or name in LOCAL:
+            return real
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if "timeout" not in kwargs:
+                self.calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
 
 
 @pytest.fixture
@@ -28,7 +56,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def spy(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
         seen.append(loaded.version)
-        real(client, loaded, coll, wait)
+        return real(client, loaded, coll, wait)
 
     monkeypatch.setattr(milvus_publish, "_write", spy)
     return seen
@@ -83,11 +111,6 @@ def test_a_failed_publish_after_a_build_is_reported_and_retried(
     svc.ensure_index()
     first = svc.version
     real = milvus_publish._write
-
-    def broken(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
-        real(client, loaded, coll, wait)
-        raise RuntimeError("<MilvusException: (code=65535, message=disk quota exceeded)>")
-
     monkeypatch.setattr(milvus_publish, "_write", _full_disk)
     (tmp_path / "src" / "late.txt").write_text(LATE, encoding="utf-8")
     report = svc.reindex()
@@ -113,10 +136,11 @@ def test_a_newer_version_published_during_a_write_wins(
     real = milvus_publish._write
 
     def racing(client, loaded, coll, wait):  # type: ignore[no-untyped-def]
-        real(client, loaded, coll, wait)
+        written = real(client, loaded, coll, wait)
         if loaded.version == older.version:
             monkeypatch.setattr(milvus_publish, "_write", real)
             assert milvus_publish.publish(client, uri, newer) is True  # the other builder, while this one wrote
+        return written
 
     monkeypatch.setattr(milvus_publish, "_write", racing)
     assert milvus_publish.publish(client, uri, older) is False
@@ -141,8 +165,6 @@ def test_index_exits_3_when_the_publish_fails(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`korea-bot index`: the files build stands, the warning is printed, exit code 3; the next run publishes, 0."""
-    from korea_bot.adapters.cli.main import main
-
     argv = _milvus_cli(tmp_path, uri, monkeypatch, n_files=3)
     assert main(argv) == 0
     first = load_live(milvus_client.connect(uri), uri).version
@@ -166,8 +188,6 @@ def test_a_first_publish_that_fails_exits_3_too(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Milvus still empty and the first publish fails: exit 3 with the warning (not "holds no index yet"); then 0."""
-    from korea_bot.adapters.cli.main import main
-
     argv = _milvus_cli(tmp_path, uri, monkeypatch, n_files=2)
     real = milvus_publish._write
 
@@ -185,12 +205,6 @@ def test_a_first_publish_that_fails_exits_3_too(
 
 def test_a_publish_waits_for_another_process_publishing_from_the_same_folder(tmp_path: Path, uri: str) -> None:
     """The build lock is released before the publish: a second publisher of one index folder waits for the first."""
-    import fcntl
-    import os
-    import threading
-
-    from korea_bot.backends import milvus_live
-
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "files", uri)
     svc.ensure_index()
@@ -206,5 +220,27 @@ def test_a_publish_waits_for_another_process_publishing_from_the_same_folder(tmp
     waiting.join(60)
     assert results == [True] and milvus_live.published(settings) == svc.version
     first, second = milvus_live.publish_lock(tmp_path / "index"), milvus_live.publish_lock(tmp_path / "index", wait=0.3)
-    with pytest.raises(SearchBackendError, match="publishing"), first, second:
+    lock = str(tmp_path / "index" / milvus_live.PUBLISH_LOCK)
+    with (
+        pytest.raises(SearchBackendError, match=rf"for over 0\.3 s \(it holds the lock {re.escape(lock)}\)"),
+        first,
+        second,
+    ):
         pass
+
+
+def test_every_call_of_a_publish_has_a_timeout(tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """First publish, an incremental one re-indexing with HNSW, one collecting: no Milvus call can wait forever."""
+    older, newer = two_versions(tmp_path, uri)
+    client = Untimed(milvus_client.connect(uri))
+    assert milvus_publish.publish(client, uri, older) is True
+    monkeypatch.setattr(milvus_store, "EXACT_LIMIT", len(older.chunks))
+    assert milvus_publish.publish(client, uri, newer) is True
+    (tmp_path / "src" / "doc000.txt").unlink()
+    service(tmp_path / "src", tmp_path / "index", "files", uri).ensure_index()
+    assert milvus_publish.publish(client, uri, load_index(tmp_path / "index")) is True
+    assert (
+        client.client.describe_index(f"{milvus_store.store_prefix('hash:64', 64)}_passages", "vec")["index_type"]
+        == "HNSW"
+    )
+    assert client.calls == []

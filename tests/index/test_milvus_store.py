@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -9,81 +11,16 @@ import numpy as np
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
+from helpers.milvus_store import QUESTIONS, assert_consistent, assert_same_as_fresh, assert_same_search, keys, store_of
 
-from korea_bot.backends import milvus_client, milvus_publish
+from korea_bot.backends import milvus_client, milvus_publish, milvus_store
 from korea_bot.backends.milvus_serve import load_live
-from korea_bot.backends.milvus_store import LIVE, Store, in_list, store_prefix
+from korea_bot.backends.milvus_store import LIVE, Store, in_list
 from korea_bot.embedding import HashEmbedder
 from korea_bot.errors import SearchBackendError
-from korea_bot.index import LoadedIndex, load_index
-from korea_bot.service import Service
+from korea_bot.index import load_index
 
 pytest.importorskip("pymilvus")
-QUESTIONS = ["Report on Zone003", "the railway near the harbor of Zone001", "glacier Zone777", "zzzz qqqq"]
-
-
-def store_of(uri: str, svc: Service) -> Store:
-    """The store the service's version publishes into."""
-    manifest = svc.index.manifest
-    return Store(milvus_client.connect(uri), store_prefix(manifest["model"], int(manifest["dim"])))
-
-
-def keys(loaded: LoadedIndex, source: str | None = None) -> set[int]:
-    """The store keys of a Milvus-served version's passages (of one source when given)."""
-    engine = loaded.engine  # type: ignore[attr-defined]
-    return {int(engine.pids[r]) for r, c in enumerate(loaded.chunks) if source in (None, c.source)}
-
-
-def assert_same_hits(got: tuple, want: tuple, index: LoadedIndex, vec: np.ndarray) -> None:
-    """The same top-k: equal scores, the same rows; among exactly equal scores (duplicates) any row of that score."""
-    (sa, ra), (sb, rb) = got, want
-    np.testing.assert_allclose(sa, sb, rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(index.vectors[ra]) @ vec, sa, rtol=1e-4, atol=1e-5)
-    if len(np.unique(sb)) == len(sb):
-        np.testing.assert_array_equal(ra, rb)
-    else:  # FAISS orders exact ties its own way (here: higher row first); Milvus gives the lowest row first
-        assert set(ra[sa > sa[-1]].tolist()) == set(rb[sb > sb[-1]].tolist())
-
-
-def assert_same_search(got: LoadedIndex, want: LoadedIndex) -> None:
-    """Both versions give the same passages, dense neighbours, BM25 scores, passage and sentence vectors."""
-    assert got.chunks == want.chunks
-    rows = np.arange(len(want.chunks))
-    np.testing.assert_array_equal(got.vectors[rows], want.vectors[rows])
-    got.derived.pop("milvus_sentences", None)
-    for a, b in zip(got.sentence_vectors_of(rows), want.sentence_vectors_of(rows), strict=True):
-        np.testing.assert_array_equal(a, b)
-    for q in QUESTIONS:
-        vec = HashEmbedder(64).embed([q])[0]
-        assert_same_hits(got.dense.search(vec, 5), want.dense.search(vec, 5), want, vec)
-        assert_same_hits(got.dense.search(vec, 3, rows[1::2]), want.dense.search(vec, 3, rows[1::2]), want, vec)
-        np.testing.assert_allclose(got.keyword.scores(q), want.keyword.scores(q), rtol=1e-5, atol=1e-6)
-
-
-def assert_same_as_fresh(svc: Service, src: Path, index: Path, fresh: str) -> None:
-    """The incrementally published version answers as a fresh publish of the same files version into a new Milvus."""
-    other = service(src, index, "milvus", fresh)
-    try:
-        other.ensure_index()  # Milvus empty: it publishes the files' version whole
-        assert other.version == svc.version
-        assert_same_search(svc.index, other.index)
-        for q in QUESTIONS:
-            assert svc.ask(q).passages == other.ask(q).passages
-    finally:
-        milvus_client.release(fresh)
-
-
-def assert_consistent(store: Store, versions: list[LoadedIndex]) -> None:
-    """Each version sees exactly its keys; every live row has all its sentences; no sentence lacks its passage."""
-    for v in versions:
-        assert store.visible_pids(v.engine.stamp) == keys(v)  # type: ignore[attr-defined]
-    passages = store.rows("", ["pid", "vto"])
-    assert all(r["vto"] == LIVE or r["vto"] <= max(v.engine.stamp for v in versions) for r in passages)  # type: ignore[attr-defined]
-    sentences = store.rows("", ["pid", "j"], store.sentences)
-    assert {r["pid"] for r in sentences} == {r["pid"] for r in passages}
-    newest = versions[-1]
-    want = sum(len(newest.chunks[rows[0]].sentences) for rows in newest.engine.rows_of.values())  # type: ignore[attr-defined]
-    assert len([r for r in sentences if r["pid"] in keys(newest)]) == want
 
 
 def test_a_one_file_change_writes_only_that_files_new_passages(tmp_path: Path, uri: str) -> None:
@@ -155,6 +92,9 @@ def test_a_process_on_the_previous_version_sees_exactly_its_rows(tmp_path: Path,
     svc.reindex()  # `old` is now two versions behind: its collections are dropped, it must reload
     with pytest.raises(SearchBackendError):
         old.keyword.scores("Zone001 railway")
+    gone = np.asarray([r for r, c in enumerate(old.chunks) if c.source == "doc001.txt"])
+    with pytest.raises(SearchBackendError, match=r"passage vectors of .* are gone \(replaced\); reload"):
+        old.vectors[gone]  # its retired rows collected by the second publish after it
 
 
 def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
@@ -236,10 +176,11 @@ def test_a_version_in_the_old_layout_asks_for_a_full_rebuild(tmp_path: Path, uri
     assert load_live(client, uri).version == svc.version
 
 
+@pytest.mark.parametrize("swapped", [False, True])
 def test_another_builder_writing_into_the_store_stops_the_switch(
-    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, swapped: bool
 ) -> None:
-    """A row another builder inserts at our stamp mid-publish: no switch, a one-builder warning; the next run is clean."""
+    """A row another builder adds at our stamp (or swaps for one of ours: the same count): no switch; then clean."""
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
     svc.ensure_index()
@@ -250,6 +191,10 @@ def test_another_builder_writing_into_the_store_stops_the_switch(
         done = real(self, loaded, keys, seen, stamp)
         rival = {"id": 7, "pid": 7, "vfrom": stamp, "vto": LIVE, "vec": [1.0] + [0.0] * 63}
         self.client.insert(self.passages, [rival])  # what a second builder at the same stamp would add
+        if swapped:  # ... and one of ours it retires at that stamp: as many rows visible as we wrote
+            ours = self.client.query(self.passages, filter="vfrom == 1", output_fields=["id", "pid", "vfrom", "vec"])
+            self.client.upsert(self.passages, [{**ours[0], "vto": stamp}])
+        assert len(self.visible_pids(stamp)) == len(set(keys.tolist())) + (0 if swapped else 1)
         return done
 
     monkeypatch.setattr(Store, "publish", with_a_rival)
@@ -267,8 +212,6 @@ def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store created FLAT is re-indexed with HNSW by the publish that takes it past EXACT_LIMIT, still searchable."""
-    from korea_bot.backends import milvus_store
-
     make_corpus(tmp_path / "src", n_files=3)
     svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
     svc.ensure_index()
@@ -280,3 +223,52 @@ def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
     assert store.client.describe_index(store.passages, "vec")["index_type"] == "HNSW"
     assert svc.ask("lighthouse Zone999").passages[0].source == "late.txt"
     assert_same_search(svc.index, load_index(tmp_path / "index"))
+
+
+def test_passage_keys_are_hashed_in_chunks_of_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys read the memory-mapped vectors a few rows at a time and equal each passage's own hash."""
+    make_corpus(tmp_path / "src", n_files=3)
+    service(tmp_path / "src", tmp_path / "index", "files", "unused.db").ensure_index()
+    loaded = load_index(tmp_path / "index")
+    reads: list[int] = []
+
+    class Rows:
+        """The real vectors, noting how many rows each read asks for."""
+
+        def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+            reads.append(len(rows))
+            return loaded.vectors[rows]
+
+    monkeypatch.setattr(milvus_store, "KEY_ROWS", 4)
+    got = milvus_store.passage_keys(dataclasses.replace(loaded, vectors=Rows()))  # type: ignore[arg-type]
+    n, starts = len(loaded.chunks), loaded.sentence_start
+    assert n > 8 and max(reads) == 4 and sum(reads) == n
+    for i in range(n):
+        h = hashlib.blake2b(np.asarray(loaded.vectors[i], dtype=np.float32).tobytes(), digest_size=8)
+        h.update(np.asarray(loaded.sentence_vectors[starts[i] : starts[i + 1]], dtype=np.float16).tobytes())
+        assert got[i] == int.from_bytes(h.digest(), "little", signed=True)
+
+
+def test_store_rows_a_live_version_lacks_or_does_not_know_are_named(tmp_path: Path, uri: str) -> None:
+    """A key the version does not have among the hits, or its sentences missing while live: what to do, in one line."""
+    make_corpus(tmp_path / "src", n_files=3)
+    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
+    svc.ensure_index()
+    loaded, store = svc.index, store_of(uri, svc)
+    vec = HashEmbedder(64).embed(["Report on Zone001"])[0]
+    rival = {"id": 7, "pid": 7, "vfrom": 1, "vto": LIVE, "vec": vec.tolist()}  # the best hit, from no version
+    store.client.insert(store.passages, [rival])
+    with pytest.raises(
+        SearchBackendError,
+        match=r"shows a passage key 7 that \S+ does not have \(another builder publishing\?\); publish again",
+    ):
+        loaded.dense.search(vec, 3)
+    store.client.delete(store.passages, filter="id == 7")
+    row = 0
+    store.client.delete(store.sentences, filter=f"pid == {int(loaded.engine.pids[row])}")  # type: ignore[attr-defined]
+    loaded.derived.pop("milvus_sentences", None)
+    with pytest.raises(
+        SearchBackendError, match=r"lacks sentence vectors of the live \S+: .* `korea-bot index --full`"
+    ) as caught:
+        loaded.sentence_vectors_of(np.asarray([row]))
+    assert store.prefix in str(caught.value) and "\n" not in str(caught.value)

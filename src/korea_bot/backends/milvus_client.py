@@ -19,6 +19,8 @@ LEGACY = ("sentences",)  # kb_v<version>_sentences: the layout before the store,
 BLOB_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: 16k characters of up to 4 UTF-8 bytes each
 SERVER_TIMEOUT = 5.0  # seconds to wait for a Milvus server before calling it unreachable
 REQUEST_TIMEOUT = 30.0  # seconds a search or query may take: a hung server is an error, not a stuck bot
+WRITE_TIMEOUT = 300.0  # seconds a write, flush, load or collection call of a publish may take (not held forever)
+INDEX_TIMEOUT = 3600.0  # seconds building (and loading) an index may take: HNSW over a million passages is slow
 _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 T = TypeVar("T")
@@ -118,9 +120,9 @@ def version_of(collection: str) -> str | None:
 
 def live_collection(client: Any) -> str | None:
     """The passages collection the alias points at, None before the first publish."""
-    if ALIAS not in client.list_aliases().get("aliases", []):
+    if ALIAS not in client.list_aliases(timeout=REQUEST_TIMEOUT).get("aliases", []):
         return None
-    return str(client.describe_alias(ALIAS)["collection_name"])
+    return str(client.describe_alias(ALIAS, timeout=REQUEST_TIMEOUT)["collection_name"])
 
 
 def blob_rows(name: str, text: str, first_id: int) -> list[dict]:

@@ -53,7 +53,8 @@ def publish_files(settings: Settings, index_dir: Path | None = None) -> bool:
 def publish_lock(folder: Path, wait: float | None = None) -> Iterator[None]:
     """Hold the index folder's publish lock, waiting for another process's publish (at most `wait` seconds)."""
     fd = os.open(folder / PUBLISH_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + (PUBLISH_WAIT_SECONDS if wait is None else wait)
+    seconds = PUBLISH_WAIT_SECONDS if wait is None else wait
+    deadline = time.monotonic() + seconds
     try:
         while True:
             try:
@@ -61,7 +62,10 @@ def publish_lock(folder: Path, wait: float | None = None) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise SearchBackendError(f"another process has been publishing {folder} for too long") from None
+                    raise SearchBackendError(
+                        f"another process has been publishing {folder} for over {seconds:g} s "
+                        f"(it holds the lock {folder / PUBLISH_LOCK}): try again once it is done"
+                    ) from None
                 time.sleep(0.2)
         yield
     finally:

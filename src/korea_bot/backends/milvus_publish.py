@@ -13,6 +13,9 @@ from ..index import LoadedIndex
 from ..index.store import version_key
 from .milvus_client import (
     ALIAS,
+    INDEX_TIMEOUT,
+    REQUEST_TIMEOUT,
+    WRITE_TIMEOUT,
     blob_rows,
     guarded,
     is_lite,
@@ -39,28 +42,37 @@ def publish(client: Any, uri: str, loaded: LoadedIndex) -> bool:
     if serves_newer(live, loaded.version):  # an older builder starting up: nothing to upload
         log.info("Milvus at %s already serves %s, newer than %s: not publishing", uri, version_of(live), loaded.version)
         return False
-    before = guarded(uri, "reading the live stamp", lambda: live_stamp(client, live))
-    guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, wait=not is_lite(uri)))
+    written = guarded(uri, f"writing version {loaded.version}", lambda: _write(client, loaded, coll, not is_lite(uri)))
     live = guarded(uri, "reading the alias", lambda: live_collection(client))
     if serves_newer(live, loaded.version):
         log.warning("Milvus at %s already serves %s, newer than %s: not switching back", uri, live, loaded.version)
         for name in coll.values():
-            guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name))
+            guarded(uri, f"dropping {name}", lambda name=name: client.drop_collection(name, timeout=WRITE_TIMEOUT))
         return False  # two builders published in turn; the later build wins (its next publish undoes our rows)
+    store, mark, stamp = written
     previous = guarded(uri, "switching the alias", lambda: _switch(client, coll["passages"]))
+    guarded(uri, "recording the store's mark", lambda: store.set_switched(stamp))
     guarded(uri, "dropping old versions", lambda: _drop_old(client, keep={tag(loaded.version), previous}))
-    store = Store(client, store_prefix(str(loaded.manifest["model"]), int(loaded.manifest["dim"])))
-    collected = guarded(uri, "cleaning the vector store", lambda: store.collect(before or 0))
+    collected = guarded(uri, "cleaning the vector store", lambda: store.collect(mark))
     log.info("Milvus at %s now serves version %s (%d retired store rows deleted)", uri, loaded.version, collected)
     return True
 
 
-def live_stamp(client: Any, passages: str | None) -> int | None:
-    """The publish stamp of the version whose passages collection is given (None: none, or the old layout)."""
+def live_meta(client: Any, passages: str | None) -> dict:
+    """The publish stamp and store of the version whose passages collection is given ({}: none, or the old layout)."""
     if passages is None:
-        return None
-    meta = read_blob(client, passages[: -len("passages")] + "blobs", "milvus")
-    return None if meta is None else int(meta["stamp"])
+        return {}
+    return read_blob(client, passages[: -len("passages")] + "blobs", "milvus") or {}
+
+
+def store_mark(store: Store, live: dict) -> int:
+    """The stamp of the last version switched to with this store: rows above it belong to failed publishes.
+
+    The store's own record, or the live version's stamp when it reads this store (a crash between the switch and
+    the record); not the live stamp otherwise: another model's store counts its stamps apart.
+    """
+    mark = store.switched()
+    return max(mark, int(live["stamp"])) if live.get("store") == store.prefix else mark
 
 
 def serves_newer(live: str | None, version: str) -> bool:
@@ -69,24 +81,24 @@ def serves_newer(live: str | None, version: str) -> bool:
     return tagged is not None and version_key(tagged.replace("_", "-")) > version_key(version)
 
 
-def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> None:
-    """Bring the store to the version (undoing failed publishes first), then write its two collections."""
+def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -> tuple[Store, int, int]:
+    """Bring the store to the version (undoing failed publishes first), write its collections; (store, mark, stamp)."""
     dim, n = int(loaded.manifest["dim"]), len(loaded.chunks)
     store = Store(client, store_prefix(str(loaded.manifest["model"]), dim))
     store.ensure(dim, n, wait)
-    live = live_collection(client)
-    before = live_stamp(client, live)
-    undone = store.undo_above(before or 0)
+    live = live_meta(client, live_collection(client))
+    mark = store_mark(store, live)
+    undone = store.undo_above(mark)
     if any(undone):
         log.info("Milvus store %s: undid a failed publish (%d rows deleted, %d restored)", store.prefix, *undone)
-    stamp = (before or 0) + 1
+    stamp = max(int(live.get("stamp", 0)), mark) + 1  # above every stamp any store has switched to
     keys = passage_keys(loaded)
-    inserted, retired = store.publish(loaded, keys, store.visible_pids(before) if before else set(), stamp)
+    inserted, retired = store.publish(loaded, keys, store.visible_pids(mark) if mark else set(), stamp)
     log.info("Milvus store %s, stamp %d: %d passages inserted, %d retired", store.prefix, stamp, inserted, retired)
     store.flush()
     for name in coll.values():
-        if client.has_collection(name):
-            client.drop_collection(name)
+        if client.has_collection(name, timeout=REQUEST_TIMEOUT):
+            client.drop_collection(name, timeout=WRITE_TIMEOUT)
     _create(client, coll["passages"], _passage_schema(client), "bm", wait)
     _create(client, coll["blobs"], _blob_schema(client), "pad", wait)
     sparse = bm25_rows(loaded.keyword.retriever, n)
@@ -103,16 +115,20 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
                 }
                 for i in range(lo, min(n, lo + BATCH))
             ],
+            timeout=WRITE_TIMEOUT,
         )
-    client.insert(coll["blobs"], _blobs(loaded, {"stamp": stamp, "store": store.prefix}))
+    client.insert(coll["blobs"], _blobs(loaded, {"stamp": stamp, "store": store.prefix}), timeout=WRITE_TIMEOUT)
     for name in coll.values():
-        client.flush(name)  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
-        client.load_collection(name)
-    if store.count_visible(stamp) != len(np.unique(keys)):  # a cheap guard, not a lock: see docs/SCALING.md
+        client.flush(
+            name, timeout=WRITE_TIMEOUT
+        )  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
+        client.load_collection(name, timeout=INDEX_TIMEOUT)
+    if store.visible_pids(stamp) != set(keys.tolist()):  # a guard, not a lock: see docs/SCALING.md
         raise SearchBackendError(
             f"the vector store {store.prefix} changed while version {loaded.version} was written: "
             "another builder is publishing into this Milvus (run one builder per Milvus)"
         )
+    return store, mark, stamp
 
 
 def _blobs(loaded: LoadedIndex, milvus: dict) -> list[dict]:
@@ -156,8 +172,8 @@ def _create(client: Any, name: str, schema: Any, field: str, wait: bool) -> None
         params.add_index("bm", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
     else:
         params.add_index(field, index_type="FLAT", metric_type="IP")
-    client.create_collection(name, schema=schema)
-    client.create_index(name, params, sync=wait)
+    client.create_collection(name, schema=schema, timeout=WRITE_TIMEOUT)
+    client.create_index(name, params, sync=wait, timeout=INDEX_TIMEOUT)
 
 
 def _passage_schema(client: Any) -> Any:
@@ -188,15 +204,17 @@ def _switch(client: Any, passages: str) -> str | None:
     """Point the alias at the new passages collection (atomically); the version tag it pointed at before."""
     before = live_collection(client)
     if before is None:
-        client.create_alias(passages, ALIAS)
+        client.create_alias(passages, ALIAS, timeout=WRITE_TIMEOUT)
     else:
-        client.alter_alias(passages, ALIAS)  # alter first: dropping an aliased collection would drop the alias
+        client.alter_alias(
+            passages, ALIAS, timeout=WRITE_TIMEOUT
+        )  # alter first: dropping an aliased collection would drop the alias
     return version_of(before) if before else None
 
 
 def _drop_old(client: Any, keep: set[str | None]) -> None:
     """Drop every korea_bot collection of a version not kept (the new one and the one processes may still read)."""
-    for name in client.list_collections():
+    for name in client.list_collections(timeout=REQUEST_TIMEOUT):
         version = version_of(name)
         if version is not None and version not in keep:
-            client.drop_collection(name)
+            client.drop_collection(name, timeout=WRITE_TIMEOUT)

@@ -60,8 +60,13 @@ class Engine:
         return out
 
     def missing(self, what: str) -> SearchBackendError:
-        """The error when the store no longer holds this version's rows (a publish two versions later)."""
-        return SearchBackendError(f"Milvus at {self.uri}: {what} of {self.passages} are gone (replaced); reload")
+        """The error when the store lacks this version's rows: collected after newer publishes, or never written."""
+        if guarded(self.uri, "reading the alias", lambda: live_collection(self.client)) != self.passages:
+            return SearchBackendError(f"Milvus at {self.uri}: {what} of {self.passages} are gone (replaced); reload")
+        return SearchBackendError(
+            f"Milvus at {self.uri}: the store {self.store.prefix} lacks {what} of the live {self.passages}: "
+            "drop its kb_store_ collections and publish again with `korea-bot index --full`"
+        )
 
 
 class MilvusDense:
@@ -105,7 +110,10 @@ class MilvusDense:
         for h in hits:
             pid = int(h.get("entity", {}).get("pid", h.get("pid")))
             if pid not in e.rows_of:
-                raise SearchBackendError(f"Milvus at {e.uri}: the store holds a passage {e.passages} lacks: rebuild")
+                raise SearchBackendError(
+                    f"Milvus at {e.uri}: the store shows a passage key {pid} that {e.passages} does not have "
+                    "(another builder publishing?); publish again"
+                )
             for row in e.rows_of[pid]:
                 if allowed is None or row in allowed:
                     scores.append(h["distance"])
