@@ -118,10 +118,9 @@ def _write(client: Any, loaded: LoadedIndex, coll: dict[str, str], wait: bool) -
             timeout=WRITE_TIMEOUT,
         )
     client.insert(coll["blobs"], _blobs(loaded, {"stamp": stamp, "store": store.prefix}), timeout=WRITE_TIMEOUT)
+    # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
     for name in coll.values():
-        client.flush(
-            name, timeout=WRITE_TIMEOUT
-        )  # sealed, indexed segments: unflushed rows are searched by brute force (Lite: ~10x slower)
+        client.flush(name, timeout=WRITE_TIMEOUT)
         client.load_collection(name, timeout=INDEX_TIMEOUT)
     if store.visible_pids(stamp) != set(keys.tolist()):  # a guard, not a lock: see docs/SCALING.md
         raise SearchBackendError(

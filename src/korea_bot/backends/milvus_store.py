@@ -180,9 +180,8 @@ class Store:
             {"id": row_key(pid, stamp), "pid": pid, "vfrom": stamp, "vto": LIVE, "vec": vectors[i].tolist()}
             for i, pid in enumerate(pids)
         ]
-        self.client.insert(
-            self.passages, passages, timeout=WRITE_TIMEOUT
-        )  # passages first: undo finds sentences through them
+        # passages first: undo finds sentences through them
+        self.client.insert(self.passages, passages, timeout=WRITE_TIMEOUT)
         flat, offsets = loaded.sentence_vectors_of(rows)
         counts = np.diff(np.append(offsets, len(flat)))
         sentences = [
