@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 from helpers.paths import ROOT, SEED
 
@@ -65,6 +66,12 @@ def test_onnx_and_torch_vectors_agree_to_1e_5(onnx_embedder: OnnxEmbedder, torch
     assert np.abs(vecs - ours).max() < 1e-5  # the passage vector is the plain vector
     # the long text is cut at 256 tokens: its second span lies beyond and falls back to the passage vector
     assert np.allclose(parts[-1], vecs[-1], atol=1e-6) and not np.allclose(parts[-2], vecs[-1], atol=1e-3)
+
+
+def test_the_fp32_export_fuses_every_attention_layer(onnx_embedder: OnnxEmbedder, onnx_dir: Path) -> None:
+    path = onnx_file(export_folder(onnx_dir, Path(resolve_model_path(DEFAULT_MODEL))), "fp32")
+    ops = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert ops.count("Attention") == 6 and "EmbedLayerNormalization" in ops  # MiniLM-L6: six layers
 
 
 def test_batches_by_word_pieces_keep_every_text_in_its_place(onnx_embedder: OnnxEmbedder) -> None:

@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-FORMAT = 1  # of meta.json; a change re-exports
+FORMAT = 2  # of meta.json; a change re-exports (2: attention fused by onnxruntime.transformers)
 MAX_LENGTH = 256  # tokens: sentence-transformers' max_seq_length of the bundled model
 SMALL_FILE = 1 << 20  # files up to this size are hashed whole; bigger ones by size, head and tail
 VARIANTS = ("fp32", "int8")
