@@ -110,6 +110,11 @@ def names(version: str) -> dict[str, str]:
     return {kind: f"{PREFIX}{tag(version)}_{kind}" for kind in KINDS}
 
 
+def sibling(passages: str, kind: str) -> str:
+    """The collection of another kind of the version whose passages collection is named."""
+    return passages.removesuffix("passages") + kind
+
+
 def version_of(collection: str) -> str | None:
     """The version tag a korea_bot collection name carries, None for other collections."""
     for kind in KINDS + LEGACY:

@@ -23,6 +23,7 @@ from .milvus_client import (
     names,
     pymilvus,
     read_blob,
+    sibling,
     tag,
     version_of,
 )
@@ -62,7 +63,7 @@ def live_meta(client: Any, passages: str | None) -> dict:
     """The publish stamp and store of the version whose passages collection is given ({}: none, or the old layout)."""
     if passages is None:
         return {}
-    return read_blob(client, passages[: -len("passages")] + "blobs", "milvus") or {}
+    return read_blob(client, sibling(passages, "blobs"), "milvus") or {}
 
 
 def store_mark(store: Store, live: dict) -> int:
@@ -205,9 +206,8 @@ def _switch(client: Any, passages: str) -> str | None:
     if before is None:
         client.create_alias(passages, ALIAS, timeout=WRITE_TIMEOUT)
     else:
-        client.alter_alias(
-            passages, ALIAS, timeout=WRITE_TIMEOUT
-        )  # alter first: dropping an aliased collection would drop the alias
+        # alter first: dropping an aliased collection would drop the alias
+        client.alter_alias(passages, ALIAS, timeout=WRITE_TIMEOUT)
     return version_of(before) if before else None
 
 

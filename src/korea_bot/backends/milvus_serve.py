@@ -17,7 +17,7 @@ from ..index.dense import HNSW_EF_SEARCH
 from ..index.keyword import tokenize, top_positive
 from ..index.layout import sentence_starts
 from ..models import Chunk, Document
-from .milvus_client import REQUEST_TIMEOUT, guarded, live_collection, read_blobs, version_of
+from .milvus_client import REQUEST_TIMEOUT, guarded, live_collection, read_blobs, sibling, version_of
 from .milvus_store import IN_LIST, Store, in_list, visible
 
 log = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def load_live(client: Any, uri: str) -> MilvusLoaded:
 
 def load_version(client: Any, uri: str, passages: str) -> MilvusLoaded:
     """Read a version's blobs and passages (texts, store keys) and wrap its searches of the store at its stamp."""
-    blobs_name = passages[: -len("passages")] + "blobs"
+    blobs_name = sibling(passages, "blobs")
     for name in (passages, blobs_name):  # released after an engine restart
         guarded(uri, f"loading {name}", lambda name=name: client.load_collection(name))
     blobs = guarded(uri, "reading the version", lambda: read_blobs(client, blobs_name))
