@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.corpora import make_corpus
 from helpers.milvus import service
 from korea_bot.backends import milvus_client
 from korea_bot.backends.milvus_store import LIVE, Store, store_prefix
@@ -14,6 +15,14 @@ from korea_bot.index import LoadedIndex
 from korea_bot.service import Service
 
 QUESTIONS = ["Report on Zone003", "the railway near the harbor of Zone001", "glacier Zone777", "zzzz qqqq"]
+
+
+def published(root: Path, uri: str, n_files: int) -> tuple[Service, Store, dict[str, str]]:
+    """n_files sources under root/src published to Milvus at uri: the service, its store, the texts by name."""
+    texts = make_corpus(root / "src", n_files=n_files)
+    svc = service(root / "src", root / "index", "milvus", uri)
+    svc.ensure_index()
+    return svc, store_of(uri, svc), texts
 
 
 def store_of(uri: str, svc: Service) -> Store:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
-from helpers.milvus_store import assert_consistent, assert_same_as_fresh, store_of
+from helpers.milvus_store import assert_consistent, assert_same_as_fresh, published
 
 from korea_bot.backends import milvus_client, milvus_store
 from korea_bot.backends.milvus_store import Store, store_prefix
@@ -19,10 +19,7 @@ def test_a_publish_crashing_mid_insert_is_undone_after_another_model_and_back(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A crash between a store's passage and sentence inserts, another model published, then this one: undone."""
-    make_corpus(tmp_path / "src", n_files=4)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    store = store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 4)
     real = store.client.insert
 
     def crashing(name, rows, **kwargs):  # type: ignore[no-untyped-def]
@@ -73,10 +70,7 @@ def test_a_collection_crashing_mid_delete_leaves_no_sentences_to_duplicate(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, crashing: str
 ) -> None:
     """A crash at either delete of a collection leaves no sentence without its key's row (re-inserted: duplicates)."""
-    make_corpus(tmp_path / "src", n_files=4)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    store = store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 4)
     text = (tmp_path / "src" / "doc001.txt").read_text(encoding="utf-8")
     (tmp_path / "src" / "doc001.txt").unlink()
     svc.reindex()

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from helpers.corpora import make_corpus
 from helpers.milvus import service
-from helpers.milvus_store import QUESTIONS, assert_consistent, assert_same_as_fresh, assert_same_search, keys, store_of
+from helpers.milvus_store import (
+    QUESTIONS,
+    assert_consistent,
+    assert_same_as_fresh,
+    assert_same_search,
+    keys,
+    published,
+)
 
 from korea_bot.backends import milvus_client, milvus_publish, milvus_store
 from korea_bot.backends.milvus_serve import load_live
@@ -25,10 +32,8 @@ pytest.importorskip("pymilvus")
 
 def test_a_one_file_change_writes_only_that_files_new_passages(tmp_path: Path, uri: str) -> None:
     """Editing one file of six inserts only its changed passages; answers equal a fresh full publish."""
-    texts = make_corpus(tmp_path / "src", n_files=6)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    old, store = svc.index, store_of(uri, svc)
+    svc, store, texts = published(tmp_path, uri, 6)
+    old = svc.index
     assert store.counts_by_vfrom() == {1: len(keys(old))}
     (tmp_path / "src" / "doc003.txt").write_text(texts["doc003.txt"] + "\nA glacier of Zone777.\n", encoding="utf-8")
     svc.reindex()
@@ -44,10 +49,8 @@ def test_a_one_file_change_writes_only_that_files_new_passages(tmp_path: Path, u
 
 def test_deletion_and_rename_reach_the_store_and_gc(tmp_path: Path, uri: str) -> None:
     """A deleted file's passages vanish from the new version, then from the store; a rename reuses its rows."""
-    texts = make_corpus(tmp_path / "src", n_files=5)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    old, store = svc.index, store_of(uri, svc)
+    svc, store, texts = published(tmp_path, uri, 5)
+    old = svc.index
     (tmp_path / "src" / "doc001.txt").unlink()
     (tmp_path / "src" / "doc002.txt").rename(tmp_path / "src" / "renamed.txt")
     svc.reindex()
@@ -101,10 +104,8 @@ def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Store rows written by a publish that never switched are invisible to the live version and undone next time."""
-    texts = make_corpus(tmp_path / "src", n_files=4)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    old, store = svc.index, store_of(uri, svc)
+    svc, store, texts = published(tmp_path, uri, 4)
+    old = svc.index
     before = [svc.ask(q).passages for q in QUESTIONS]
     real = milvus_publish._switch
 
@@ -133,10 +134,8 @@ def test_a_publish_failing_before_the_switch_is_undone_by_the_next(
 
 def test_a_full_rebuild_of_the_same_corpus_writes_nothing_to_the_store(tmp_path: Path, uri: str) -> None:
     """--full makes a new version whose vectors the store already holds: no row inserted, none retired."""
-    make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    old, store = svc.index, store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 3)
+    old = svc.index
     svc.reindex(full=True)
     assert svc.version != old.version and svc.index.engine.stamp == 2  # type: ignore[attr-defined]
     assert store.counts_by_vfrom() == {1: len(keys(old))} and not store.rows(f"vto < {LIVE}", ["pid"])
@@ -145,10 +144,7 @@ def test_a_full_rebuild_of_the_same_corpus_writes_nothing_to_the_store(tmp_path:
 
 def test_a_passage_in_two_files_is_one_store_row_and_two_results(tmp_path: Path, uri: str) -> None:
     """A copied file adds no store row; its key maps to both rows, returned lowest first, as the files index does."""
-    make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    store = store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 3)
     shutil.copy(tmp_path / "src" / "doc001.txt", tmp_path / "src" / "copy.txt")
     svc.reindex()
     new, files = svc.index, load_index(tmp_path / "index")
@@ -181,10 +177,8 @@ def test_another_builder_writing_into_the_store_stops_the_switch(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch, swapped: bool
 ) -> None:
     """A row another builder adds at our stamp (or swaps for one of ours: the same count): no switch; then clean."""
-    make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    old, store = svc.index, store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 3)
+    old = svc.index
     real = Store.publish
 
     def with_a_rival(self, loaded, keys, seen, stamp):  # type: ignore[no-untyped-def]
@@ -212,10 +206,7 @@ def test_the_store_switches_to_hnsw_when_it_grows_past_the_exact_limit(
     tmp_path: Path, uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store created FLAT is re-indexed with HNSW by the publish that takes it past EXACT_LIMIT, still searchable."""
-    make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    store = store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 3)
     monkeypatch.setattr(milvus_store, "EXACT_LIMIT", len(svc.index.chunks))
     assert store.client.describe_index(store.passages, "vec")["index_type"] == "FLAT"
     (tmp_path / "src" / "late.txt").write_text("A lighthouse of Zone999 was built in 1901.\n", encoding="utf-8")
@@ -251,10 +242,8 @@ def test_passage_keys_are_hashed_in_chunks_of_rows(tmp_path: Path, monkeypatch: 
 
 def test_store_rows_a_live_version_lacks_or_does_not_know_are_named(tmp_path: Path, uri: str) -> None:
     """A key the version does not have among the hits, or its sentences missing while live: what to do, in one line."""
-    make_corpus(tmp_path / "src", n_files=3)
-    svc = service(tmp_path / "src", tmp_path / "index", "milvus", uri)
-    svc.ensure_index()
-    loaded, store = svc.index, store_of(uri, svc)
+    svc, store, _ = published(tmp_path, uri, 3)
+    loaded = svc.index
     vec = HashEmbedder(64).embed(["Report on Zone001"])[0]
     rival = {"id": 7, "pid": 7, "vfrom": 1, "vto": LIVE, "vec": vec.tolist()}  # the best hit, from no version
     store.client.insert(store.passages, [rival])
