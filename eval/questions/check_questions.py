@@ -3,7 +3,7 @@
 Usage: python eval/questions/check_questions.py [--seed-dir DIR] [--wiki-dir DIR] [--seed-dev FILE] [--file PATH]
 Defaults are found relative to the repo (this file is eval/questions/ inside it; ../shared is the repo's sibling).
 With --file, only that extra file is checked (same per-row checks, no counts or split rules), and its questions are
-compared with the dev, test and seed questions; the messages name the other rows by id only, never by text.
+compared with the seed questions and every other discord_*.jsonl file here (dev, test, fresh, training); the messages name the other rows by id only, never by text.
 Exit status 0 when every check passes, 1 otherwise. Plain Python 3.11 standard library.
 """
 
@@ -140,7 +140,8 @@ def check_rows(rows: list[dict], args: argparse.Namespace) -> tuple[list[str], l
 def check_extra_file(args: argparse.Namespace) -> int:
     """Check one extra question file (--file) row by row and against the other sets; return the exit status."""
     rows = load_jsonl(args.file)
-    others = [r for path in SPLITS.values() for r in load_jsonl(path)]
+    paths = [*SPLITS.values(), *sorted(HERE.glob("discord_*.jsonl"))]
+    others = [r for path in dict.fromkeys(paths) if path.resolve() != args.file.resolve() for r in load_jsonl(path)]
     if args.seed_dev.is_file():
         others += load_jsonl(args.seed_dev)
     errors, warnings = check_rows(rows, args)
