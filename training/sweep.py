@@ -27,7 +27,7 @@ GRID = {
     "min_data_in_leaf": (20, 50),
     "lambda_l2": (0.0, 10.0),
     "feature_fraction": (0.6, 0.9),
-    "korea_cap": (5.0, 10.0),
+    "korea_boost": (1.0, 3.0),
 }
 KEYS = ("discord-seed", "discord-seedwiki")
 
@@ -41,7 +41,7 @@ def settings() -> list[dict]:
 def evaluate(data: Data, subsets: dict[str, set[str]], setting: dict) -> dict:
     """OOF figures of one setting: discord dev hit@1 (article alone, + Wikipedia) and every set's hit@1."""
     modeling.ROUNDS = int(setting["rounds"])
-    modeling.KOREA_WEIGHT_CAP = float(setting["korea_cap"])
+    modeling.KOREA_BOOST = float(setting["korea_boost"])
     modeling.RANKER.update(
         num_leaves=int(setting["num_leaves"]),
         min_data_in_leaf=int(setting["min_data_in_leaf"]),
