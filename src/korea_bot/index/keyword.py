@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
@@ -14,6 +15,7 @@ from .base import SearchIndex
 
 BM25_K1 = 1.2  # the common defaults; other k1/b did no better on the dev sets (docs/EVALUATION.md)
 BM25_B = 0.75
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +41,22 @@ def _bm25s():  # type: ignore[no-untyped-def]
 def tokenize(texts: list[str]):  # type: ignore[no-untyped-def]
     """Tokenise texts the same way for indexing and querying."""
     return _bm25s().tokenize(texts, lower=True, stopwords="en", stemmer=_stemmer(), show_progress=False)
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """The stop words `tokenize` drops (bm25s' English list)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def query_terms(text: str) -> list[str]:
+    """The stemmed tokens of one query, in order, as `tokenize` makes them (without its per-call vocabulary and
+    progress-bar set-up, which cost more than the tokens for a question)."""
+    words = [t for t in _TOKEN.findall(text.lower()) if t not in _stop_words()]
+    stemmer = _stemmer()
+    return list(stemmer.stemWords(words)) if stemmer is not None and words else words
 
 
 class KeywordIndex(SearchIndex):
@@ -82,12 +100,10 @@ class KeywordIndex(SearchIndex):
         """BM25 score of every passage for the query (zeros when no query term is known)."""
         vocab = getattr(self.retriever, "vocab_dict", None) or {}
         n_docs = max(self.count(), 0)
-        tokens = tokenize([query])
-        inv = {i: t for t, i in tokens.vocab.items()}
-        words = [inv[i] for i in tokens.ids[0] if inv.get(i) in vocab]
-        if not words or not n_docs:
+        ids = [vocab[w] for w in query_terms(query) if w in vocab]
+        if not ids or not n_docs:
             return np.zeros(n_docs, dtype=np.float32)
-        return np.asarray(self.retriever.get_scores(words), dtype=np.float32)
+        return np.asarray(self.retriever.get_scores_from_ids(ids), dtype=np.float32)
 
     def doc_freqs(self, terms: list[str]) -> dict[str, int]:
         """How many passages hold each (already stemmed) term; 0 for terms the index never saw."""

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from ..models import Chunk
 
 _TOKEN = re.compile(r"\w+", re.U)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Hit:
+class Hit(NamedTuple):
     """A ranked candidate before it becomes a Passage: its row, fused score and the two scores fused."""
 
     row: int
@@ -29,12 +29,12 @@ def collapse(chunks: Sequence[Chunk], hits: list[Hit], jaccard: float, limit: in
     """
     kept: list[Hit] = []
     spans: dict[str, list[tuple[int, int]]] = {}
-    words: list[set[str]] = []
+    words: list[frozenset[str]] = []
     for hit in hits:
         c = chunks[hit.row]
         if any(c.start < e and s < c.end for s, e in spans.get(c.source, ())):
             continue
-        bag = set(_TOKEN.findall(c.text.lower()))
+        bag = word_set(c.text)
         if any(len(bag & other) >= jaccard * max(1, len(bag | other)) for other in words):
             continue
         kept.append(hit)
@@ -43,3 +43,10 @@ def collapse(chunks: Sequence[Chunk], hits: list[Hit], jaccard: float, limit: in
         spans.setdefault(c.source, []).append((c.start, c.end))
         words.append(bag)
     return kept
+
+
+@lru_cache(maxsize=8192)
+def word_set(text: str) -> frozenset[str]:
+    """The lower-cased words of a text (kept for the texts seen last: the same passages come back question after
+    question)."""
+    return frozenset(_TOKEN.findall(text.lower()))

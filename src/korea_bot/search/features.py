@@ -8,10 +8,11 @@ import numpy as np
 
 from ..index import LoadedIndex
 from . import terms
+from .aliases import Expansion
 from .highlight import word_bonus_scores
 from .qtype import QTYPES, has_answer_type, question_type
 from .question import Query
-from .scoring import Scored
+from .scoring import Scored, sentence_vectors
 
 TOP = 40  # candidates (by fused score) the learned stage looks at; the rest keep their fused order below them
 DOC_WINDOW = 20  # document-level evidence counts the candidates of a document among the best this many
@@ -24,6 +25,7 @@ NAMES = (
     *("n_concepts", "idf_total", "idf_unknown", "aliased", "sent_pos", "n_sentences", "win_chars", "sent_chars"),
     *("para_pos", "doc_share", "doc_best_gap", "top_cos", "top_fused"),
 )
+COLUMN = {name: i for i, name in enumerate(NAMES)}
 
 
 @dataclass(frozen=True)
@@ -38,25 +40,22 @@ class Candidate:
 
 def question_terms(index: LoadedIndex, query: Query) -> tuple[list[terms.Concept], str]:
     """The question's concepts (IDF from the keyword index) and the kind of answer it wants (the last one is kept)."""
+    return question_terms_of(index, query.text, query.expansion)
+
+
+def question_terms_of(index: LoadedIndex, text: str, expansion: Expansion | None) -> tuple[list[terms.Concept], str]:
+    """question_terms of a question's text and alias expansion (the last question's are kept)."""
     last = index.derived.get("question_terms")
-    if last is not None and last[0] == query.text:
+    if last is not None and last[0] == text:
         return last[1]
-    found = _question_terms(index, query)
-    index.derived["question_terms"] = (query.text, found)
-    return found
-
-
-def _question_terms(index: LoadedIndex, query: Query) -> tuple[list[terms.Concept], str]:
-    """question_terms, computed."""
-    expansion = query.expansion
     if expansion is None:
-        from .aliases import Expansion
-
-        expansion = Expansion(query.text)
+        expansion = Expansion(text)
     words = sorted({t for w in terms.words_of(expansion.rewritten) for t in terms.content_terms(w)})
     words += sorted({t for g in expansion.groups for m in g for t in terms.content_terms(m)})
     freq = index.keyword.doc_freqs(words)
-    return terms.concepts(expansion, freq, max(index.keyword.count(), 1)), question_type(expansion.rewritten)
+    found = terms.concepts(expansion, freq, max(index.keyword.count(), 1)), question_type(expansion.rewritten)
+    index.derived["question_terms"] = (text, found)
+    return found
 
 
 def sentence_terms(index: LoadedIndex, row: int) -> tuple[set[str], list[set[str]]]:
@@ -109,7 +108,7 @@ def candidate_features(index: LoadedIndex, query: Query, scored: Scored, top: in
     X = np.zeros((n, len(NAMES)), dtype=np.float32)
     if n == 0:
         return Candidate(order, X, concepts, qtype)
-    col = {name: i for i, name in enumerate(NAMES)}
+    col = COLUMN
     vecs = query.vectors
     own, rewritten = _sentence_cos(index, rows, vecs)
     dense, fused, kw = scored.dense[order], scored.fused[order], scored.found.keyword[order]
@@ -136,38 +135,67 @@ def candidate_features(index: LoadedIndex, query: Query, scored: Scored, top: in
     X[:, col["aliased"]] = float(query.rewritten_vector is not None)
     X[:, col["top_cos"]] = dense.max()
     X[:, col["top_fused"]] = fused.max()
-    paragraphs = paragraph_counts(index)
-    cover = terms.Coverage(concepts)
-    sources = [index.chunks[int(r)].source for r in rows]
-    head = sources[:DOC_WINDOW]
-    best_by_doc: dict[str, float] = {}
-    for src, d in zip(sources, dense, strict=True):
-        best_by_doc[src] = max(best_by_doc.get(src, -1.0), float(d))
-    for i, row in enumerate(rows):
-        chunk = index.chunks[int(row)]
-        window, sentences = sentence_terms(index, int(row))
-        best = int(scored.sentence[order[i]])
-        s, e = chunk.sentences[best]
-        in_window, in_sentences = answer_types(index, int(row), qtype)
-        X[i, col["cov_win"]], X[i, col["miss_win"]] = cover.of(window)
-        X[i, col["cov_sent"]], X[i, col["miss_sent"]] = cover.of(sentences[best])
-        X[i, col["cov_sent_max"]] = max(cover.of(t)[0] for t in sentences)
-        X[i, col["cov_title"]] = cover.of(title_terms(index, chunk.source))[0]
-        X[i, col["atype_sent"]] = in_sentences[best]
-        X[i, col["atype_win"]] = in_window
-        X[i, col["sent_pos"]] = best / max(len(chunk.sentences), 1)
-        X[i, col["n_sentences"]] = len(chunk.sentences)
-        X[i, col["win_chars"]] = len(chunk.text) / 600.0
-        X[i, col["sent_chars"]] = (e - s) / 300.0
-        X[i, col["para_pos"]] = chunk.paragraph / paragraphs.get(chunk.source, 1)
-        X[i, col["doc_share"]] = head.count(chunk.source) / len(head)
-        X[i, col["doc_best_gap"]] = best_by_doc[chunk.source] - dense.max()
+    _per_passage(index, X, rows.tolist(), scored.sentence[order].tolist(), dense, coverage_of(index, concepts), qtype)
     return Candidate(order, X, concepts, qtype)
+
+
+PER_PASSAGE = ("cov_win", "miss_win", "cov_sent", "miss_sent", "cov_sent_max", "cov_title", "atype_sent", "atype_win")
+PER_PASSAGE += ("sent_pos", "n_sentences", "win_chars", "sent_chars", "para_pos", "doc_share", "doc_best_gap")
+PER_PASSAGE_COLUMNS = [COLUMN[name] for name in PER_PASSAGE]
+
+
+def _per_passage(
+    index: LoadedIndex,
+    X: np.ndarray,
+    rows: list[int],
+    bests: list[int],
+    dense: np.ndarray,
+    cover: terms.Coverage,
+    qtype: str,
+) -> None:
+    """The columns computed passage by passage (coverage, answer type, position, document evidence), into X.
+
+    Each value is computed as a Python number, then a column is written at once (the same float32 rounding as writing
+    each cell, without a numpy scalar assignment per cell).
+    """
+    chunks, paragraphs = index.chunks, paragraph_counts(index)
+    sources = [chunks[r].source for r in rows]
+    head = sources[:DOC_WINDOW]
+    top = dense.max()
+    best_by_doc: dict[str, float] = {}
+    for src, d in zip(sources, dense.tolist(), strict=True):
+        best_by_doc[src] = max(best_by_doc.get(src, -1.0), d)
+    values: list[tuple] = []
+    titles: dict[str, float] = {}
+    for row, best, src in zip(rows, bests, sources, strict=True):
+        chunk = chunks[row]
+        window, sentences = sentence_terms(index, row)
+        s, e = chunk.sentences[best]
+        in_window, in_sentences = answer_types(index, row, qtype)
+        if src not in titles:
+            titles[src] = cover.of(title_terms(index, src))[0]
+        n = len(chunk.sentences)
+        values.append(
+            (
+                *cover.passage(window, sentences, best),
+                titles[src],
+                in_sentences[best],
+                in_window,
+                best / max(n, 1),
+                n,
+                len(chunk.text) / 600.0,
+                (e - s) / 300.0,
+                chunk.paragraph / paragraphs.get(src, 1),
+                head.count(src) / len(head),
+                best_by_doc[src] - top,
+            )
+        )
+    X[:, PER_PASSAGE_COLUMNS] = values
 
 
 def _sentence_cos(index: LoadedIndex, rows: np.ndarray, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Closest-sentence cosine of each passage to the question as typed, and to its rewritten form."""
-    flat, offsets = index.sentence_vectors_of(rows)
+    flat, offsets = sentence_vectors(index, rows)
     sims = flat @ vecs.astype(np.float32).T
     best = np.maximum.reduceat(sims, offsets, axis=0)
     return best[:, 0], best[:, -1]
@@ -191,36 +219,51 @@ def sentence_features(
 ) -> np.ndarray:
     """One feature row per sentence of passage `row` (see SENTENCE_NAMES), for choosing the highlight."""
     chunk = index.chunks[row]
-    vecs, _offsets = index.sentence_vectors_of(np.asarray([row], dtype=np.int64))
+    vecs, _offsets = sentence_vectors(index, np.asarray([row], dtype=np.int64))
     sims = vecs @ query.vectors.astype(np.float32).T  # (sentences, forms of the question)
     best = sims.max(axis=1)
     _window, sentence_sets = sentence_terms(index, row)
     n = len(chunk.sentences)
     X = np.zeros((n, len(SENTENCE_NAMES)), dtype=np.float32)
-    question_words = {w for w in terms.content_terms(query.text)}
+    question_words = set(terms.content_terms(query.text))
     order = _ranks(-best)
     heuristic = word_bonus_scores(chunk, sims[:, 0], query.text)
-    cover = terms.Coverage(concepts)
+    cover = coverage_of(index, concepts)
     _in_window, in_sentences = answer_types(index, row, qtype)
+    top, values = best.max(), []
     for i, (s, e) in enumerate(chunk.sentences):
         cov, miss = cover.of(sentence_sets[i])
         overlap = len(question_words & sentence_sets[i]) / max(len(question_words), 1)
-        X[i] = (
-            best[i],
-            sims[i, 0],
-            sims[i, -1],
-            best[i] - best.max(),
-            np.log1p(order[i]),
-            cov,
-            miss,
-            in_sentences[i],
-            i / max(n - 1, 1),
-            i == 0,
-            i == n - 1,
-            (e - s) / 300.0,
-            best[i - 1] if i > 0 else 0.0,
-            best[i + 1] if i + 1 < n else 0.0,
-            overlap,
-            heuristic[i],
+        values.append(
+            (
+                best[i],
+                sims[i, 0],
+                sims[i, -1],
+                best[i] - top,
+                np.log1p(order[i]),
+                cov,
+                miss,
+                in_sentences[i],
+                i / max(n - 1, 1),
+                i == 0,
+                i == n - 1,
+                (e - s) / 300.0,
+                best[i - 1] if i > 0 else 0.0,
+                best[i + 1] if i + 1 < n else 0.0,
+                overlap,
+                heuristic[i],
+            )
         )
+    if values:  # one write of every row (the same float32 rounding as row by row)
+        X[:] = values
     return X
+
+
+def coverage_of(index: LoadedIndex, concepts: list[terms.Concept]) -> terms.Coverage:
+    """The Coverage of the question's concepts, made once per question (its memo then serves every passage)."""
+    last = index.derived.get("coverage")
+    if last is not None and last[0] is concepts:
+        return last[1]
+    cover = terms.Coverage(concepts)
+    index.derived["coverage"] = (concepts, cover)
+    return cover

@@ -45,6 +45,7 @@ class Forest:
         leaf_at = n_inner + np.arange(len(leaves))
         self.left = np.concatenate([_node_ids(left, n_inner), leaf_at]).astype(np.int64)
         self.right = np.concatenate([_node_ids(right, n_inner), leaf_at]).astype(np.int64)
+        self.children = np.stack([self.right, self.left], axis=1).ravel()  # at 2·node + (went left): one take a step
         self.leaves = np.asarray(leaves, np.float64)
         self.roots = _node_ids(roots, n_inner)
         self.n_inner = n_inner
@@ -60,7 +61,7 @@ class Forest:
         node = np.repeat(self.roots[:, None], len(X), axis=1)  # (trees, rows)
         for _ in range(self.depth):  # a leaf (threshold inf, children itself) stays where it is
             go_left = flat.take(base + self.feature.take(node)) <= self.threshold.take(node)
-            node = np.where(go_left, self.left.take(node), self.right.take(node))
+            node = self.children.take(2 * node + go_left)
         return self.leaves.take(node - self.n_inner).sum(axis=0)
 
 

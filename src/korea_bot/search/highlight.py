@@ -8,6 +8,8 @@ import numpy as np
 
 from ..index import LoadedIndex
 from ..models import Chunk, Span
+from .collapse import word_set
+from .scoring import sentence_vectors
 
 _TOKEN = re.compile(r"\w+", re.U)
 WORD_BONUS = 0.3  # a sentence holding all the question's words gains this much cosine (a third of a typical gap)
@@ -16,7 +18,7 @@ MIN_WORD_CHARS = 4  # shorter words ("the", "was", "how") say little about which
 
 def highlight(index: LoadedIndex, row: int, vector: np.ndarray, question: str) -> Span:
     """The sentence of passage `row` closest to the question, from its stored sentence vectors (no learned stage)."""
-    vecs, _offsets = index.sentence_vectors_of(np.asarray([row], dtype=np.int64))
+    vecs, _offsets = sentence_vectors(index, np.asarray([row], dtype=np.int64))
     return best_sentence(index.chunks[row], vecs @ vector, question)
 
 
@@ -31,6 +33,6 @@ def word_bonus_scores(chunk: Chunk, sims: np.ndarray, question: str) -> np.ndarr
     q_words = {w for w in _TOKEN.findall(question.lower()) if len(w) >= MIN_WORD_CHARS}
     out = np.empty(len(chunk.sentences))
     for i, ((s, e), sim) in enumerate(zip(chunk.sentences, sims, strict=True)):
-        words = set(_TOKEN.findall(chunk.text[s - chunk.start : e - chunk.start].lower()))
+        words = word_set(chunk.text[s - chunk.start : e - chunk.start])
         out[i] = float(sim) + WORD_BONUS * len(q_words & words) / max(1, len(q_words))
     return out

@@ -55,8 +55,14 @@ def text_terms(text: str) -> set[str]:
 
 def content_terms(text: str) -> list[str]:
     """The stemmed content words of a text, in order, without stop words."""
+    return list(_content_terms(text))
+
+
+@lru_cache(maxsize=4096)
+def _content_terms(text: str) -> tuple[str, ...]:
+    """content_terms, kept for the texts seen last (a question's words are looked up several times an answer)."""
     stop = stop_words()
-    return stems([t for t in _TOKEN.findall(text.lower()) if t not in stop])
+    return tuple(stems([t for t in _TOKEN.findall(text.lower()) if t not in stop]))
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,25 @@ class Coverage:
         """(IDF-weighted share of the known concepts the text covers, IDF of the known ones it misses)."""
         if self.total <= 0:
             return 0.0, 0.0
-        present = self.vocabulary.intersection(terms)  # a frozenset: the memo key
+        return self._of(self.vocabulary.intersection(terms))
+
+    def passage(self, window: set[str], sentences: list[set[str]], best: int) -> tuple[float, ...]:
+        """`of` a window, `of` its sentence `best`, and the best share `of` gives any of its sentences, at once.
+
+        A sentence's words are among its window's, so only the question words the window holds are looked for in its
+        sentences, and a window covering nothing (most of them) answers for every sentence.
+        """
+        if self.total <= 0:
+            return 0.0, 0.0, 0.0, 0.0, 0.0
+        present = self.vocabulary.intersection(window)
+        whole = self._of(present)
+        if whole[0] == 0.0:  # coverage only grows with the words present: no sentence covers more than nothing
+            return (*whole, *whole, whole[0])
+        each = [self._of(present.intersection(t)) for t in sentences]
+        return (*whole, *each[best], max(share for share, _missed in each))
+
+    def _of(self, present: frozenset[str]) -> tuple[float, float]:
+        """`of` for the question words a text holds (a frozenset: the memo key)."""
         found = self._seen.get(present)
         if found is None:  # texts share few question words: most calls repeat an earlier combination
             covered = 0.0
