@@ -15,8 +15,10 @@ from .live import LiveIndex
 from .models import Answer, Chunk, DocumentStats, IndexStats, Passage
 from .search import aliases, rerank
 from .search.aliases import words_of
+from .search.candidates import keyword_hits
 from .search.conversation import Conversation, prefer_context
-from .search.question import Query, clean_question
+from .search.features import question_terms_of
+from .search.question import Query, clean_question, keyword_text
 from .search.retriever import Hit, Retriever, to_passages
 from .usage.questions import QuestionLog
 
@@ -43,23 +45,33 @@ class Service(LiveIndex):
         what was searched)."""
         index = self.index
         rows = self._collection_rows(index, collection)
-        query = self.query(text, rows)
+        query = self.query(text, rows, index)
         hits = self.retriever.rank(index, query, limit=limit)
         if context is None or not context.turns or context.expired():
             return index, query, hits
-        in_context = self.query(context.context_text(text), rows)
+        in_context = self.query(context.context_text(text), rows, index)
         context_hits = self.retriever.rank(index, in_context, limit=limit)
         if prefer_context(text, _top(hits), _top(context_hits)):
             return index, in_context, context_hits
         return index, query, hits
 
-    def query(self, text: str, rows: np.ndarray | None = None) -> Query:
-        """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded."""
+    def query(self, text: str, rows: np.ndarray | None = None, index: LoadedIndex | None = None) -> Query:
+        """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded; with
+        the index, the search's vector-free part (BM25, the question's terms) runs while the model does."""
         expansion = self.synonyms.expand(text)
-        if expansion.rewritten == " ".join(words_of(text)):
-            return Query(text=text, vector=self.embedder.embed([text])[0], expansion=expansion, rows=rows)
-        vectors = self.embedder.embed([text, expansion.rewritten])
-        return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion, rows=rows)
+        forms = [text] if expansion.rewritten == " ".join(words_of(text)) else [text, expansion.rewritten]
+        start = getattr(self.embedder, "embed_started", None)
+        if index is None or start is None or not index.chunks:
+            vectors, found = self.embedder.embed(forms), None
+        else:
+            wait = start(forms)
+            found = keyword_hits(index, text, keyword_text(text, expansion), rows, self.retrieval.candidates)
+            question_terms_of(index, text, expansion)
+            vectors = wait()
+        rewritten = vectors[1] if len(forms) > 1 else None
+        return Query(
+            text=text, vector=vectors[0], rewritten_vector=rewritten, expansion=expansion, rows=rows, keyword_hits=found
+        )
 
     def collections(self) -> list[str]:
         """The collections of the live index (top-level folders of the sources; "" for files at the top)."""

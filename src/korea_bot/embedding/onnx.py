@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,18 +47,34 @@ class OnnxEmbedder:
         self.variant = variant
         self._inputs = list(meta["inputs"])
         self._tokenizer, self._pad_id = _tokenizer(Tokenizer, model_path / "tokenizer.json", int(meta["max_length"]))
-        options = ort.SessionOptions()
         self._workers = threads or default_threads()
-        options.intra_op_num_threads = 1  # parallel across batches instead: on a busy machine 2 threads wait
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on shared cores
-        try:
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._path, self._ort = path, ort
+        self._lock = threading.Lock()
+        self._side_by_side: object | None = None  # the one-thread session for batches run side by side, made on use
+        self._concurrent = min(2, default_threads()) > 1  # run_async needs a thread of the session's own
+        try:  # a run of this one (a question, one batch) spreads over the cores: each matrix product is split
+            self._session = self._new_session(min(2, default_threads()))
         except Exception as exc:  # onnxruntime raises its own types for a truncated or foreign file
             raise EmbedderError(
                 f"cannot load the ONNX export {path} ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}): "
                 "delete it and run `korea-bot export-onnx`"
             ) from None
+
+    def _new_session(self, threads: int):  # type: ignore[no-untyped-def]
+        """An ONNX Runtime session of the export running each model run on `threads` threads, never busy-waiting."""
+        options = self._ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on shared cores
+        return self._ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
+
+    def _batch_session(self):  # type: ignore[no-untyped-def]
+        """The session for batches run side by side, one thread each (made once: on a busy machine a run's second
+        thread waits for a core; the split runs win for a question, side-by-side batches for a build)."""
+        with self._lock:
+            if self._side_by_side is None:
+                self._side_by_side = self._new_session(1)
+            return self._side_by_side
 
     def embed(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         """Encode texts in batches into normalised float32 vectors."""
@@ -83,8 +100,9 @@ class OnnxEmbedder:
 
         Sorting by word pieces, not characters as sentence-transformers does, leaves almost no padding: a build's
         blocks padded in character order cost a third more tokens (573k for 425k real ones, docs/BENCHMARKS.md).
-        Each run uses one thread: a question waits for no second core; bigger inputs run batches side by side on
-        `workers` threads (onnxruntime releases the GIL), at most two batches per worker in flight.
+        A question (or any single batch) is one run split over two threads; bigger inputs run batches side by side,
+        one thread each, on `workers` threads (onnxruntime releases the GIL), at most two batches per worker in
+        flight. The vectors are the same either way (the thread count splits rows and columns, not the sums).
         """
         encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
@@ -93,13 +111,17 @@ class OnnxEmbedder:
         batch_size = max(1, batch_size)
         batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
         if len(batches) == 1 or self._workers == 1:
+            if len(texts) <= SMALL_BATCH and self._side_by_side is not None:
+                with self._lock:  # a question after a build: the build's session goes (~100 MB)
+                    self._side_by_side = None
             for chosen in batches:
-                yield from self._split(chosen, *self._forward([encodings[i] for i in chosen]))
+                yield from self._split(chosen, *self._forward(self._session, [encodings[i] for i in chosen]))
             return
+        session = self._batch_session()
         with ThreadPoolExecutor(self._workers) as pool:
             pending: deque = deque()
             for chosen in batches:
-                pending.append((chosen, pool.submit(self._forward, [encodings[i] for i in chosen])))
+                pending.append((chosen, pool.submit(self._forward, session, [encodings[i] for i in chosen])))
                 if len(pending) >= 2 * self._workers:
                     done, future = pending.popleft()
                     yield from self._split(done, *future.result())
@@ -107,8 +129,14 @@ class OnnxEmbedder:
                 done, future = pending.popleft()
                 yield from self._split(done, *future.result())
 
-    def _forward(self, encodings: list) -> tuple[list, np.ndarray, np.ndarray]:
+    def _forward(self, session, encodings: list) -> tuple[list, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
         """Run one batch of encodings padded to its longest: the encodings, the attention mask and the token vectors."""
+        feed = self._feed(encodings)
+        (tokens,) = session.run(None, {name: feed[name] for name in self._inputs})
+        return encodings, feed["attention_mask"], tokens
+
+    def _feed(self, encodings: list) -> dict[str, np.ndarray]:
+        """The model's inputs for a batch of encodings padded to its longest."""
         width = max(len(e.ids) for e in encodings)
         feed = {
             "input_ids": np.full((len(encodings), width), self._pad_id, dtype=np.int64),
@@ -120,8 +148,39 @@ class OnnxEmbedder:
             feed["input_ids"][row, :n] = enc.ids
             feed["attention_mask"][row, :n] = enc.attention_mask
             feed["token_type_ids"][row, :n] = enc.type_ids
-        (tokens,) = self._session.run(None, {name: feed[name] for name in self._inputs})
-        return encodings, feed["attention_mask"], tokens
+        return feed
+
+    def embed_started(self, texts: list[str]) -> Callable[[], np.ndarray]:
+        """Start `embed(texts)` for a few texts (a question) on ONNX Runtime's own thread, which needs no GIL, and
+        return the call that waits for the vectors: the caller works meanwhile (the same vectors as `embed`)."""
+        if len(texts) > SMALL_BATCH or not self._concurrent:
+            vectors = self.embed(texts)
+            return lambda: vectors
+        encodings = self._tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        chosen = [encodings[i] for i in order]
+        feed = self._feed(chosen)
+        done, box = threading.Event(), []
+
+        def finished(outputs: list, _data: object, error: str, feed: dict = feed) -> None:
+            """onnxruntime's callback (its thread): keep the outputs; `feed` lives until the run ends."""
+            box.append((outputs, error))
+            done.set()
+
+        self._session.run_async(None, {name: feed[name] for name in self._inputs}, finished, None)
+
+        def vectors() -> np.ndarray:
+            """Wait for the run, then pool and normalise as `embed` does."""
+            done.wait()
+            outputs, error = box[0]
+            if error:
+                raise EmbedderError(f"the ONNX encoder failed on a question: {error}")
+            out = np.zeros((len(texts), self.dim), dtype=np.float32)
+            for index, _tokens, _offsets, vec in self._split(order, chosen, feed["attention_mask"], outputs[0]):
+                out[index] = vec
+            return normalise(out)
+
+        return vectors
 
     def _split(self, chosen: list[int], encodings: list, attention: np.ndarray, tokens: np.ndarray) -> Iterator[Row]:
         """Mean pooling over the attention mask, and each text's real tokens with their character offsets."""

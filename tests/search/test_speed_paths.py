@@ -1,0 +1,122 @@
+"""The per-answer speed-ups give exactly what they replace: the same tokens, vectors, coverage and answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from itertools import combinations
+
+import numpy as np
+import pytest
+
+from korea_bot.index.keyword import query_terms, tokenize
+from korea_bot.search import scoring
+from korea_bot.search.collapse import word_set
+from korea_bot.search.features import candidate_features
+from korea_bot.search.terms import Concept, Coverage
+from korea_bot.service import Service
+
+QUESTIONS = [
+    "What did Russia say about the double freeze and the six-party talks?",
+    "what does pyongyang want from moscow",  # an alias: two forms embedded, the keyword query expanded
+    "How far did the Hwasong-15 missile fly?",
+    "who won the 2018 world cup",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a",
+        "The the THE of",
+        "U.S.-Korea's über naïve 2019 café",
+        "don't won't it's",
+        "ｆｕｌｌ　ｗｉｄｔｈ",
+        *QUESTIONS,
+    ],
+)
+def test_query_terms_are_the_tokens_bm25s_makes(text: str) -> None:
+    """query_terms (no bm25s.tokenize per question) gives tokenize's stemmed tokens, in order, repeats kept."""
+    tokens = tokenize([text])
+    by_id = {i: t for t, i in tokens.vocab.items()}
+    assert query_terms(text) == [by_id[i] for i in tokens.ids[0]]
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_sentence_vectors_are_the_index_own(fake_service: Service, monkeypatch: pytest.MonkeyPatch, kept: bool) -> None:
+    """The float32 copy (small index) and the float16 table (large) widen exactly as sentence_vectors_of does."""
+    if not kept:
+        monkeypatch.setattr(scoring, "FLOAT32_SENTENCES_MAX_BYTES", 0)
+    index = fake_service.index
+    index.sentence_vectors = index.sentence_vectors.astype(np.float16)  # the stored layout, whatever the fake wrote
+    index.derived.pop("sentence_vectors_f32", None)
+    rows = np.asarray([0, 3, 4, len(index.chunks) - 1], dtype=np.int64)
+    want, want_offsets = index.sentence_vectors_of(rows)
+    got, offsets = scoring.sentence_vectors(index, rows)
+    assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    assert np.array_equal(offsets, want_offsets)
+    assert (index.derived["sentence_vectors_f32"] is False) is not kept
+
+
+def test_coverage_of_a_passage_is_coverage_of_each_part() -> None:
+    """Coverage.passage equals `of` the window, `of` the chosen sentence and the best `of` any sentence."""
+    items = [Concept((("korea",), ("north", "korea")), 1.5), Concept((("missil",),), 2.0), Concept((("test",),), 0.5)]
+    words = ["korea", "north", "missil", "test", "other"]
+    cover = Coverage(items)
+    subsets = [set(c) for r in range(len(words) + 1) for c in combinations(words, r)]
+    for sentences in ([subsets[5]], [subsets[1], subsets[9]], [subsets[0], subsets[-1], subsets[12]], [set(), set()]):
+        window = set().union(*sentences)
+        for best in range(len(sentences)):
+            want = (*cover.of(window), *cover.of(sentences[best]), max(cover.of(s)[0] for s in sentences))
+            assert cover.passage(window, sentences, best) == want
+    assert Coverage([]).passage({"korea"}, [{"korea"}], 0) == (0.0,) * 5
+
+
+def test_word_sets_are_the_lower_cased_words() -> None:
+    """The cached word sets of collapse and the highlight are the words findall gives."""
+    assert word_set("Moscow, MOSCOW and moscow's U.S. talks") == {"moscow", "and", "s", "u", "talks"}
+
+
+class _Started:
+    """A hashing embedder that also starts a question on another thread, as the ONNX encoder does."""
+
+    def __init__(self, embedder) -> None:  # type: ignore[no-untyped-def]
+        """Wrap an embedder; count the questions started."""
+        self.inner, self.started = embedder, 0
+        self.name, self.dim = embedder.name, embedder.dim
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        """Everything else is the wrapped embedder's."""
+        return getattr(self.inner, name)
+
+    def embed_started(self, texts: list[str]) -> Callable[[], np.ndarray]:
+        """Embed on a thread; the returned call waits for it."""
+        self.started += 1
+        box: list[np.ndarray] = []
+        thread = threading.Thread(target=lambda: box.append(self.inner.embed(texts)))
+        thread.start()
+        return lambda: (thread.join(), box[0])[1]
+
+
+def test_answers_are_the_same_when_the_keyword_half_runs_during_the_embedding(fake_service: Service) -> None:
+    """With an embedder that starts questions, the query carries the BM25 half and every answer is unchanged."""
+    index = fake_service.index
+    plain = [fake_service.ask(q, top_k=5) for q in QUESTIONS]
+    features = [
+        candidate_features(index, q, fake_service.retriever.score(index, q)) for q in map(fake_service.query, QUESTIONS)
+    ]
+    started = _Started(fake_service.embedder)
+    fake_service._embedder = started  # type: ignore[attr-defined]
+    assert fake_service.embedder is started
+    query = fake_service.query(QUESTIONS[1], None, index)
+    assert query.keyword_hits is not None and query.rewritten_vector is not None
+    again = [fake_service.ask(q, top_k=5) for q in QUESTIONS]
+    assert started.started == len(QUESTIONS) + 1
+    strip = [dataclasses.replace(a, took_ms=0.0) for a in plain]
+    assert [dataclasses.replace(a, took_ms=0.0) for a in again] == strip
+    for q, before in zip(QUESTIONS, features, strict=True):
+        query = fake_service.query(q, None, index)
+        after = candidate_features(index, query, fake_service.retriever.score(index, query))
+        assert np.array_equal(after.features, before.features) and np.array_equal(after.positions, before.positions)
