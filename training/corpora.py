@@ -119,6 +119,9 @@ def question_sets() -> list[QuestionSet]:
         for r in _rows(SHARED / "eval" / "squad2-half" / "unanswerable.jsonl")
     ]
     cross_seed = [*_sample(squad.items, CROSS_SAMPLE, 1), *_sample(scifact, CROSS_SAMPLE, 2)]
+    # the same kind of questions asked of the article with the Wikipedia articles: off-topic questions find near-topic
+    # encyclopedia sentences there, and without these the head saw only the 69 Korea off-topic ones on that corpus
+    cross_seedwiki = [*_sample(squad.items, CROSS_SAMPLE, 4), *_sample(scifact, CROSS_SAMPLE, 5)]
     cross_squad = [
         *[EvalItem(question=i.question, kind="cross_domain") for i in korea + nq],
         *_sample(scifact, CROSS_SAMPLE, 3),
@@ -150,6 +153,12 @@ def question_sets() -> list[QuestionSet]:
             corpus="seed",
             items=cross_seed,
             groups=[f"cross:{i % 4}" for i in range(len(cross_seed))],
+        ),
+        QuestionSet(
+            name="cross-seedwiki",
+            corpus="seedwiki",
+            items=cross_seedwiki,
+            groups=[f"cross:{i % 4}" for i in range(len(cross_seedwiki))],
         ),
         QuestionSet(
             name="cross-squad",
