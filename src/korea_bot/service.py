@@ -17,13 +17,16 @@ from .search import aliases, rerank
 from .search.aliases import words_of
 from .search.candidates import keyword_hits
 from .search.conversation import Conversation, prefer_context
-from .search.features import question_terms_of
+from .search.features import TOP, question_terms_of, warm
 from .search.question import Query, clean_question, keyword_text
 from .search.retriever import Hit, Retriever, to_passages
 from .usage.questions import QuestionLog
 
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
 LOW_CONFIDENCE = "These are the closest passages, but they may not answer the question."
+# While a question is embedded (2.8 ms alone on the 2-core machine of docs/BENCHMARKS.md), the search works out what it
+# can without the vector; this bounds the part that only saves later work, so it never keeps the vector waiting.
+WARM_SECONDS = 0.001
 
 
 class Service(LiveIndex):
@@ -66,7 +69,8 @@ class Service(LiveIndex):
         else:
             wait = start(forms)
             found = keyword_hits(index, text, keyword_text(text, expansion), rows, self.retrieval.candidates)
-            question_terms_of(index, text, expansion)
+            _concepts, qtype = question_terms_of(index, text, expansion)
+            warm(index, found.rows[:TOP].tolist(), qtype, WARM_SECONDS)
             vectors = wait()
         rewritten = vectors[1] if len(forms) > 1 else None
         return Query(

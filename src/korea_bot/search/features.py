@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from ..index import LoadedIndex
+from ..models import Chunk
 from . import terms
 from .aliases import Expansion
 from .highlight import word_bonus_scores
@@ -14,6 +18,7 @@ from .qtype import QTYPES, has_answer_type, question_type
 from .question import Query
 from .scoring import Scored, sentence_vectors
 
+T = TypeVar("T")
 TOP = 40  # candidates (by fused score) the learned stage looks at; the rest keep their fused order below them
 DOC_WINDOW = 20  # document-level evidence counts the candidates of a document among the best this many
 NAMES = (
@@ -62,8 +67,7 @@ def sentence_terms(index: LoadedIndex, row: int) -> tuple[set[str], list[set[str
     """The stemmed tokens of a passage and of each of its sentences (computed once per passage)."""
     memo = index.derived.setdefault("sentence_terms", {})
     if row not in memo:
-        chunk = index.chunks[row]
-        sents = [terms.text_terms(chunk.text[s - chunk.start : e - chunk.start]) for s, e in chunk.sentences]
+        sents = _per_sentence(index, index.chunks[row], "sentence_terms_by_span", terms.text_terms)
         memo[row] = (set().union(*sents), sents)
     return memo[row]
 
@@ -74,9 +78,20 @@ def answer_types(index: LoadedIndex, row: int, qtype: str) -> tuple[bool, list[b
     key = (row, qtype)
     if key not in memo:
         chunk = index.chunks[row]
-        sents = [has_answer_type(qtype, chunk.text[s - chunk.start : e - chunk.start]) for s, e in chunk.sentences]
+        sents = _per_sentence(index, chunk, f"answer_type_{qtype}_by_span", lambda text: has_answer_type(qtype, text))
         memo[key] = (has_answer_type(qtype, chunk.text), sents)
     return memo[key]
+
+
+def _per_sentence(index: LoadedIndex, chunk: Chunk, name: str, compute: Callable[[str], T]) -> list[T]:
+    """`compute` of each sentence of a passage, kept per sentence (windows overlap: a sentence is in several)."""
+    memo = index.derived.setdefault(name, {})
+    out = []
+    for s, e in chunk.sentences:
+        if (chunk.source, s, e) not in memo:
+            memo[chunk.source, s, e] = compute(chunk.text[s - chunk.start : e - chunk.start])
+        out.append(memo[chunk.source, s, e])
+    return out
 
 
 def title_terms(index: LoadedIndex, source: str) -> set[str]:
@@ -86,6 +101,24 @@ def title_terms(index: LoadedIndex, source: str) -> set[str]:
         doc = index.documents.get(source)
         memo[source] = terms.text_terms(doc.title if doc else "")
     return memo[source]
+
+
+def warm(index: LoadedIndex, rows: list[int], qtype: str, seconds: float) -> None:
+    """Work out (and keep) what the features read of these passages, for up to `seconds`: called while the question
+    is embedded, with the best rows by BM25, most of which the features then look at."""
+    end = time.perf_counter() + seconds
+    sentence_vectors(index, np.zeros(1, np.int64))  # the first answer widens the sentence vectors here
+    paragraph_counts(index)
+    known = index.derived.setdefault("sentence_terms", {})
+    typed = index.derived.setdefault("answer_types", {})
+    for row in rows:
+        if row in known and (row, qtype) in typed:
+            continue
+        if time.perf_counter() > end:
+            return
+        sentence_terms(index, row)
+        answer_types(index, row, qtype)
+        title_terms(index, index.chunks[row].source)
 
 
 def paragraph_counts(index: LoadedIndex) -> dict[str, int]:
@@ -135,7 +168,8 @@ def candidate_features(index: LoadedIndex, query: Query, scored: Scored, top: in
     X[:, col["aliased"]] = float(query.rewritten_vector is not None)
     X[:, col["top_cos"]] = dense.max()
     X[:, col["top_fused"]] = fused.max()
-    _per_passage(index, X, rows.tolist(), scored.sentence[order].tolist(), dense, coverage_of(index, concepts), qtype)
+    cover = terms.coverage_of(index.derived, concepts)
+    _per_passage(index, X, rows.tolist(), scored.sentence[order].tolist(), dense, cover, qtype)
     return Candidate(order, X, concepts, qtype)
 
 
@@ -167,11 +201,13 @@ def _per_passage(
         best_by_doc[src] = max(best_by_doc.get(src, -1.0), d)
     values: list[tuple] = []
     titles: dict[str, float] = {}
+    known = index.derived.setdefault("sentence_terms", {})
+    typed = index.derived.setdefault("answer_types", {})
     for row, best, src in zip(rows, bests, sources, strict=True):
         chunk = chunks[row]
-        window, sentences = sentence_terms(index, row)
+        window, sentences = known.get(row) or sentence_terms(index, row)
         s, e = chunk.sentences[best]
-        in_window, in_sentences = answer_types(index, row, qtype)
+        in_window, in_sentences = typed.get((row, qtype)) or answer_types(index, row, qtype)
         if src not in titles:
             titles[src] = cover.of(title_terms(index, src))[0]
         n = len(chunk.sentences)
@@ -228,7 +264,7 @@ def sentence_features(
     question_words = set(terms.content_terms(query.text))
     order = _ranks(-best)
     heuristic = word_bonus_scores(chunk, sims[:, 0], query.text)
-    cover = coverage_of(index, concepts)
+    cover = terms.coverage_of(index.derived, concepts)
     _in_window, in_sentences = answer_types(index, row, qtype)
     top, values = best.max(), []
     for i, (s, e) in enumerate(chunk.sentences):
@@ -257,13 +293,3 @@ def sentence_features(
     if values:  # one write of every row (the same float32 rounding as row by row)
         X[:] = values
     return X
-
-
-def coverage_of(index: LoadedIndex, concepts: list[terms.Concept]) -> terms.Coverage:
-    """The Coverage of the question's concepts, made once per question (its memo then serves every passage)."""
-    last = index.derived.get("coverage")
-    if last is not None and last[0] is concepts:
-        return last[1]
-    cover = terms.Coverage(concepts)
-    index.derived["coverage"] = (concepts, cover)
-    return cover

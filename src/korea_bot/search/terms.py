@@ -164,6 +164,17 @@ class Coverage:
         return found
 
 
+def coverage_of(memo: dict, items: list[Concept]) -> Coverage:
+    """The Coverage of a question's concepts, made once per question and kept in `memo` (its own memo then serves
+    every passage of the answer)."""
+    last = memo.get("coverage")
+    if last is not None and last[0] is items:
+        return last[1]
+    cover = Coverage(items)
+    memo["coverage"] = (items, cover)
+    return cover
+
+
 def coverage(items: list[Concept], terms: set[str]) -> tuple[float, float]:
     """(IDF-weighted share of the question's known concepts a text covers, total IDF of the known ones it misses).
 
