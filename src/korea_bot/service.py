@@ -15,18 +15,13 @@ from .live import LiveIndex
 from .models import Answer, Chunk, DocumentStats, IndexStats, Passage
 from .search import aliases, rerank
 from .search.aliases import words_of
-from .search.candidates import keyword_hits
 from .search.conversation import Conversation, prefer_context
-from .search.features import TOP, question_terms_of, warm
-from .search.question import Query, clean_question, keyword_text
+from .search.question import Query, clean_question
 from .search.retriever import Hit, Retriever, to_passages
 from .usage.questions import QuestionLog
 
 NO_SUPPORT = "No passage in the indexed texts supports an answer to that question."
 LOW_CONFIDENCE = "These are the closest passages, but they may not answer the question."
-# While a question is embedded (2.8 ms alone on the 2-core machine of docs/BENCHMARKS.md), the search works out what it
-# can without the vector; this bounds the part that only saves later work, so it never keeps the vector waiting.
-WARM_SECONDS = 0.001
 
 
 class Service(LiveIndex):
@@ -48,34 +43,23 @@ class Service(LiveIndex):
         what was searched)."""
         index = self.index
         rows = self._collection_rows(index, collection)
-        query = self.query(text, rows, index)
+        query = self.query(text, rows)
         hits = self.retriever.rank(index, query, limit=limit)
         if context is None or not context.turns or context.expired():
             return index, query, hits
-        in_context = self.query(context.context_text(text), rows, index)
+        in_context = self.query(context.context_text(text), rows)
         context_hits = self.retriever.rank(index, in_context, limit=limit)
         if prefer_context(text, _top(hits), _top(context_hits)):
             return index, in_context, context_hits
         return index, query, hits
 
-    def query(self, text: str, rows: np.ndarray | None = None, index: LoadedIndex | None = None) -> Query:
-        """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded; with
-        the index, the search's vector-free part (BM25, the question's terms) runs while the model does."""
+    def query(self, text: str, rows: np.ndarray | None = None) -> Query:
+        """A cleaned question as the search sees it: its aliases expanded, it and its rewritten form embedded."""
         expansion = self.synonyms.expand(text)
-        forms = [text] if expansion.rewritten == " ".join(words_of(text)) else [text, expansion.rewritten]
-        start = getattr(self.embedder, "embed_started", None)
-        if index is None or start is None or not index.chunks:
-            vectors, found = self.embedder.embed(forms), None
-        else:
-            wait = start(forms)
-            found = keyword_hits(index, text, keyword_text(text, expansion), rows, self.retrieval.candidates)
-            _concepts, qtype = question_terms_of(index, text, expansion)
-            warm(index, found.rows[:TOP].tolist(), qtype, WARM_SECONDS)
-            vectors = wait()
-        rewritten = vectors[1] if len(forms) > 1 else None
-        return Query(
-            text=text, vector=vectors[0], rewritten_vector=rewritten, expansion=expansion, rows=rows, keyword_hits=found
-        )
+        if expansion.rewritten == " ".join(words_of(text)):
+            return Query(text=text, vector=self.embedder.embed([text])[0], expansion=expansion, rows=rows)
+        vectors = self.embedder.embed([text, expansion.rewritten])
+        return Query(text=text, vector=vectors[0], rewritten_vector=vectors[1], expansion=expansion, rows=rows)
 
     def collections(self) -> list[str]:
         """The collections of the live index (top-level folders of the sources; "" for files at the top)."""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-from collections.abc import Callable
 from itertools import combinations
 
 import numpy as np
@@ -13,7 +10,7 @@ import pytest
 from korea_bot.index.keyword import query_terms, tokenize
 from korea_bot.search import scoring
 from korea_bot.search.collapse import word_set
-from korea_bot.search.features import candidate_features
+from korea_bot.search.features import candidate_features, sentence_features
 from korea_bot.search.terms import Concept, Coverage
 from korea_bot.service import Service
 
@@ -79,44 +76,23 @@ def test_word_sets_are_the_lower_cased_words() -> None:
     assert word_set("Moscow, MOSCOW and moscow's U.S. talks") == {"moscow", "and", "s", "u", "talks"}
 
 
-class _Started:
-    """A hashing embedder that also starts a question on another thread, as the ONNX encoder does."""
-
-    def __init__(self, embedder) -> None:  # type: ignore[no-untyped-def]
-        """Wrap an embedder; count the questions started."""
-        self.inner, self.started = embedder, 0
-        self.name, self.dim = embedder.name, embedder.dim
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        """Everything else is the wrapped embedder's."""
-        return getattr(self.inner, name)
-
-    def embed_started(self, texts: list[str]) -> Callable[[], np.ndarray]:
-        """Embed on a thread; the returned call waits for it."""
-        self.started += 1
-        box: list[np.ndarray] = []
-        thread = threading.Thread(target=lambda: box.append(self.inner.embed(texts)))
-        thread.start()
-        return lambda: (thread.join(), box[0])[1]
-
-
-def test_answers_are_the_same_when_the_keyword_half_runs_during_the_embedding(fake_service: Service) -> None:
-    """With an embedder that starts questions, the query carries the BM25 half and every answer is unchanged."""
+def test_features_are_the_same_whatever_the_caches_hold(fake_service: Service) -> None:
+    """Candidate and sentence features of a question are the same asked first (every cache empty) or after the
+    others (passages, sentences, words and coverage cached by earlier questions)."""
     index = fake_service.index
-    plain = [fake_service.ask(q, top_k=5) for q in QUESTIONS]
-    features = [
-        candidate_features(index, q, fake_service.retriever.score(index, q)) for q in map(fake_service.query, QUESTIONS)
-    ]
-    started = _Started(fake_service.embedder)
-    fake_service._embedder = started  # type: ignore[attr-defined]
-    assert fake_service.embedder is started
-    query = fake_service.query(QUESTIONS[1], None, index)
-    assert query.keyword_hits is not None and query.rewritten_vector is not None
-    again = [fake_service.ask(q, top_k=5) for q in QUESTIONS]
-    assert started.started == len(QUESTIONS) + 1
-    strip = [dataclasses.replace(a, took_ms=0.0) for a in plain]
-    assert [dataclasses.replace(a, took_ms=0.0) for a in again] == strip
-    for q, before in zip(QUESTIONS, features, strict=True):
-        query = fake_service.query(q, None, index)
-        after = candidate_features(index, query, fake_service.retriever.score(index, query))
-        assert np.array_equal(after.features, before.features) and np.array_equal(after.positions, before.positions)
+
+    def features(question: str) -> list[np.ndarray]:
+        """Both feature matrices of a question: its candidates', and the sentences' of its best passage."""
+        query = fake_service.query(question)
+        found = candidate_features(index, query, fake_service.retriever.score(index, query))
+        concepts, qtype = found.concepts, found.qtype
+        row = int(fake_service.retriever.score(index, query).found.rows[found.positions[0]])
+        return [found.features, found.positions, sentence_features(index, query, row, concepts, qtype)]
+
+    first = {}
+    for question in QUESTIONS:
+        index.derived.clear()
+        first[question] = features(question)
+    for question in QUESTIONS[::-1] + QUESTIONS:
+        for got, want in zip(features(question), first[question], strict=True):
+            assert got.dtype == want.dtype and np.array_equal(got, want)

@@ -1,4 +1,4 @@
-"""The ONNX encoder's question paths (started on its own thread, two threads a run) give the vectors `embed` gives."""
+"""The ONNX encoder's two sessions (a run split over two threads, one-thread runs side by side) agree bit for bit."""
 
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ from korea_bot.embedding import make_embedder
 from korea_bot.embedding.onnx import SMALL_BATCH, OnnxEmbedder
 
 pytestmark = pytest.mark.slow
-QUESTIONS = [
-    ["How far did the Hwasong-15 missile fly?"],
-    ["what does pyongyang want", "what does north korea want"],  # a question and its alias rewrite
-    [""],
-]
 PASSAGES = [f"Passage {i}: Moscow proposed a freeze; " + "Seoul waited. " * (i % 7) for i in range(3 * SMALL_BATCH)]
 
 
@@ -26,13 +21,6 @@ def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
     emb = make_embedder(DEFAULT_MODEL, "onnx", tmp_path_factory.mktemp("onnx"))
     assert isinstance(emb, OnnxEmbedder)
     return emb
-
-
-@pytest.mark.parametrize("texts", QUESTIONS)
-def test_a_started_question_gets_the_vectors_of_embed(onnx_embedder: OnnxEmbedder, texts: list[str]) -> None:
-    """embed_started runs on onnxruntime's thread; the vectors are bit for bit those of embed."""
-    wait = onnx_embedder.embed_started(texts)
-    assert np.array_equal(wait().view(np.uint32), onnx_embedder.embed(texts).view(np.uint32))
 
 
 def test_batches_side_by_side_and_split_runs_give_the_same_vectors(onnx_embedder: OnnxEmbedder) -> None:

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -51,7 +51,6 @@ class OnnxEmbedder:
         self._path, self._ort = path, ort
         self._lock = threading.Lock()
         self._side_by_side: object | None = None  # the one-thread session for batches run side by side, made on use
-        self._concurrent = min(2, default_threads()) > 1  # run_async needs a thread of the session's own
         try:  # a run of this one (a question, one batch) spreads over the cores: each matrix product is split
             self._session = self._new_session(min(2, default_threads()))
         except Exception as exc:  # onnxruntime raises its own types for a truncated or foreign file
@@ -131,12 +130,6 @@ class OnnxEmbedder:
 
     def _forward(self, session, encodings: list) -> tuple[list, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
         """Run one batch of encodings padded to its longest: the encodings, the attention mask and the token vectors."""
-        feed = self._feed(encodings)
-        (tokens,) = session.run(None, {name: feed[name] for name in self._inputs})
-        return encodings, feed["attention_mask"], tokens
-
-    def _feed(self, encodings: list) -> dict[str, np.ndarray]:
-        """The model's inputs for a batch of encodings padded to its longest."""
         width = max(len(e.ids) for e in encodings)
         feed = {
             "input_ids": np.full((len(encodings), width), self._pad_id, dtype=np.int64),
@@ -148,39 +141,8 @@ class OnnxEmbedder:
             feed["input_ids"][row, :n] = enc.ids
             feed["attention_mask"][row, :n] = enc.attention_mask
             feed["token_type_ids"][row, :n] = enc.type_ids
-        return feed
-
-    def embed_started(self, texts: list[str]) -> Callable[[], np.ndarray]:
-        """Start `embed(texts)` for a few texts (a question) on ONNX Runtime's own thread, which needs no GIL, and
-        return the call that waits for the vectors: the caller works meanwhile (the same vectors as `embed`)."""
-        if len(texts) > SMALL_BATCH or not self._concurrent:
-            vectors = self.embed(texts)
-            return lambda: vectors
-        encodings = self._tokenizer.encode_batch(texts)
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        chosen = [encodings[i] for i in order]
-        feed = self._feed(chosen)
-        done, box = threading.Event(), []
-
-        def finished(outputs: list, _data: object, error: str, feed: dict = feed) -> None:
-            """onnxruntime's callback (its thread): keep the outputs; `feed` lives until the run ends."""
-            box.append((outputs, error))
-            done.set()
-
-        self._session.run_async(None, {name: feed[name] for name in self._inputs}, finished, None)
-
-        def vectors() -> np.ndarray:
-            """Wait for the run, then pool and normalise as `embed` does."""
-            done.wait()
-            outputs, error = box[0]
-            if error:
-                raise EmbedderError(f"the ONNX encoder failed on a question: {error}")
-            out = np.zeros((len(texts), self.dim), dtype=np.float32)
-            for index, _tokens, _offsets, vec in self._split(order, chosen, feed["attention_mask"], outputs[0]):
-                out[index] = vec
-            return normalise(out)
-
-        return vectors
+        (tokens,) = session.run(None, {name: feed[name] for name in self._inputs})
+        return encodings, feed["attention_mask"], tokens
 
     def _split(self, chosen: list[int], encodings: list, attention: np.ndarray, tokens: np.ndarray) -> Iterator[Row]:
         """Mean pooling over the attention mask, and each text's real tokens with their character offsets."""
@@ -193,7 +155,7 @@ class OnnxEmbedder:
 
 
 def default_threads() -> int:
-    """Worker threads for batches: one per core, up to 4 (each run itself is single-threaded; docs/BENCHMARKS.md)."""
+    """Worker threads for batches: one per core, up to 4 (each batch run on one thread; docs/BENCHMARKS.md)."""
     return max(1, min(4, os.cpu_count() or 1))
 
 

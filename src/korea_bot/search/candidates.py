@@ -8,7 +8,7 @@ import numpy as np
 
 from ..index import LoadedIndex
 from ..index.keyword import top_positive
-from .question import KeywordHits, Query
+from .question import Query
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,10 +29,9 @@ def gather(index: LoadedIndex, query: Query, k: int) -> Candidates:
     paraphrases), so both lists are scored together instead of trusting one ranking.
     """
     dense_rows = [index.dense.search(vector, k, query.rows)[1] for vector in query.vectors]
-    found = query.keyword_hits
-    if found is None or found.index is not index or found.k != k:
-        found = keyword_hits(index, query.text, query.keywords, query.rows, k)
-    keyword, plain, kw_rows = found.keyword, found.plain, found.rows
+    keyword = _only(index.keyword.scores(query.keywords), query.rows)
+    plain = keyword if query.keywords == query.text else _only(index.keyword.scores(query.text), query.rows)
+    _kw_scores, kw_rows = top_positive(keyword, k)
     rows = np.unique(np.concatenate([*dense_rows, kw_rows]).astype(np.int64))
     empty = np.zeros(len(rows), np.float32)
     return Candidates(
@@ -42,14 +41,6 @@ def gather(index: LoadedIndex, query: Query, k: int) -> Candidates:
         by_dense=_among(rows, np.concatenate(dense_rows)),
         by_keyword=_among(rows, kw_rows),
     )
-
-
-def keyword_hits(index: LoadedIndex, text: str, keywords: str, rows: np.ndarray | None, k: int) -> KeywordHits:
-    """The keyword half of stage 1 (it needs no vector): BM25 of the expanded and the typed question, the best k."""
-    keyword = _only(index.keyword.scores(keywords), rows)
-    plain = keyword if keywords == text else _only(index.keyword.scores(text), rows)
-    _kw_scores, kw_rows = top_positive(keyword, k)
-    return KeywordHits(index=index, k=k, keyword=keyword, plain=plain, rows=kw_rows)
 
 
 def _among(rows: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -45,22 +44,23 @@ class Candidate:
 
 def question_terms(index: LoadedIndex, query: Query) -> tuple[list[terms.Concept], str]:
     """The question's concepts (IDF from the keyword index) and the kind of answer it wants (the last one is kept)."""
-    return question_terms_of(index, query.text, query.expansion)
-
-
-def question_terms_of(index: LoadedIndex, text: str, expansion: Expansion | None) -> tuple[list[terms.Concept], str]:
-    """question_terms of a question's text and alias expansion (the last question's are kept)."""
     last = index.derived.get("question_terms")
-    if last is not None and last[0] == text:
+    if last is not None and last[0] == query.text:
         return last[1]
+    found = _question_terms(index, query)
+    index.derived["question_terms"] = (query.text, found)
+    return found
+
+
+def _question_terms(index: LoadedIndex, query: Query) -> tuple[list[terms.Concept], str]:
+    """question_terms, computed."""
+    expansion = query.expansion
     if expansion is None:
-        expansion = Expansion(text)
+        expansion = Expansion(query.text)
     words = sorted({t for w in terms.words_of(expansion.rewritten) for t in terms.content_terms(w)})
     words += sorted({t for g in expansion.groups for m in g for t in terms.content_terms(m)})
     freq = index.keyword.doc_freqs(words)
-    found = terms.concepts(expansion, freq, max(index.keyword.count(), 1)), question_type(expansion.rewritten)
-    index.derived["question_terms"] = (text, found)
-    return found
+    return terms.concepts(expansion, freq, max(index.keyword.count(), 1)), question_type(expansion.rewritten)
 
 
 def sentence_terms(index: LoadedIndex, row: int) -> tuple[set[str], list[set[str]]]:
@@ -101,24 +101,6 @@ def title_terms(index: LoadedIndex, source: str) -> set[str]:
         doc = index.documents.get(source)
         memo[source] = terms.text_terms(doc.title if doc else "")
     return memo[source]
-
-
-def warm(index: LoadedIndex, rows: list[int], qtype: str, seconds: float) -> None:
-    """Work out (and keep) what the features read of these passages, for up to `seconds`: called while the question
-    is embedded, with the best rows by BM25, most of which the features then look at."""
-    end = time.perf_counter() + seconds
-    sentence_vectors(index, np.zeros(1, np.int64))  # the first answer widens the sentence vectors here
-    paragraph_counts(index)
-    known = index.derived.setdefault("sentence_terms", {})
-    typed = index.derived.setdefault("answer_types", {})
-    for row in rows:
-        if row in known and (row, qtype) in typed:
-            continue
-        if time.perf_counter() > end:
-            return
-        sentence_terms(index, row)
-        answer_types(index, row, qtype)
-        title_terms(index, index.chunks[row].source)
 
 
 def paragraph_counts(index: LoadedIndex) -> dict[str, int]:

@@ -16,17 +16,6 @@ RAW_SLACK = 4  # a raw question may be this many times the limit before cleaning
 
 
 @dataclass(frozen=True, kw_only=True)
-class KeywordHits:
-    """Stage 1's keyword half for one question on one index, worked out while the question is embedded."""
-
-    index: object  # the index they were computed on (checked by identity before use)
-    k: int  # how many best rows were taken
-    keyword: np.ndarray  # BM25 of every passage for the alias-expanded question
-    plain: np.ndarray  # BM25 of every passage for the question as typed
-    rows: np.ndarray  # the best k rows by `keyword` with a positive score, best first
-
-
-@dataclass(frozen=True, kw_only=True)
 class Query:
     """A cleaned question, its unit vector, and its alias-rewritten forms for both retrievers."""
 
@@ -35,7 +24,6 @@ class Query:
     rewritten_vector: np.ndarray | None = None  # the vector of the alias-rewritten question, when it differs
     expansion: Expansion | None = None
     rows: np.ndarray | None = None  # search only these passage rows (a collection), or all when None
-    keyword_hits: KeywordHits | None = None  # the keyword half of stage 1, when it was worked out beforehand
 
     @property
     def vectors(self) -> np.ndarray:
@@ -51,16 +39,11 @@ class Query:
         Adding every equivalent of every alias (north korea, pyongyang, dprk, the north…) made BM25 worse on the dev
         questions (hit@1 0.35 -> 0.22 with the Wikipedia articles), so only the canonical forms are added.
         """
-        return keyword_text(self.text, self.expansion)
-
-
-def keyword_text(text: str, expansion: Expansion | None) -> str:
-    """`Query.keywords` of a question and its alias expansion."""
-    if expansion is None or not expansion.changed:
-        return text
-    typed = set(words_of(text))
-    added = [w for w in expansion.rewritten.split() if w not in typed]
-    return " ".join([text, *added])
+        if self.expansion is None or not self.expansion.changed:
+            return self.text
+        typed = set(words_of(self.text))
+        added = [w for w in self.expansion.rewritten.split() if w not in typed]
+        return " ".join([self.text, *added])
 
 
 def clean_question(text: str | None, max_chars: int) -> str:
