@@ -10,7 +10,8 @@ The sources are the bundled article + the 35 Wikipedia articles (bench_start.py 
 reusing its own index of those sources under --work: the old commit with its default encoder (it has only torch),
 this checkout with its default (KOREA_BOT_ENCODER=auto: ONNX Runtime) and, with --with-torch, also with torch. The
 workers take turns, a round of every question each, --rounds times (interleaved, so the machine's drift hits all
-alike); p50/p95 of each side's asks and the ratio of the p50s to the old commit's.
+alike); p50/p95 of each side's asks and the ratio of the p50s to the old commit's. `--also PATH` (repeatable) adds a
+checkout of the current index format (e.g. the commit before a change), which serves this checkout's index.
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--old", type=Path, required=True, help="a checkout (git worktree) of the older commit")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--with-torch", action="store_true", help="also this checkout with KOREA_BOT_ENCODER=torch")
+    parser.add_argument(
+        "--also",
+        type=Path,
+        action="append",
+        default=[],
+        help="another checkout of the current index format (it shares this checkout's index), e.g. before a change",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / ".korea_bot_eval" / "bench")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "latency_vs.json")
     args = parser.parse_args(argv)
@@ -117,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = [("old", args.old, f"index-{old_commit}", ""), ("new", ROOT, "index-new", "auto")]
     if args.with_torch:
         specs.append(("new-torch", ROOT, "index-new", "torch"))
+    specs += [(f"{path.name}@{commit_of(path)}", path, "index-new", "auto") for path in args.also]
     sides = []
     for label, checkout, index, encoder in specs:  # one at a time: two builds at once would time each other
         sides.append(Side(label, checkout, sources, folder / index, encoder))
