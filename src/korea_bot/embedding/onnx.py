@@ -65,6 +65,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting on shared cores
+        # the threads take blocks of a split loop as they come free, not halves decided up front: a question's run
+        # took 0.92x the time on an idle machine and 0.94x with the other core busy (same vectors)
+        options.add_session_config_entry("session.dynamic_block_base", "4")
         return self._ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
 
     def _batch_session(self):  # type: ignore[no-untyped-def]
