@@ -7,8 +7,9 @@ from itertools import combinations
 import numpy as np
 import pytest
 
+from korea_bot.index import load
 from korea_bot.index.keyword import query_terms, tokenize
-from korea_bot.search import scoring
+from korea_bot.index.layout import sentence_rows
 from korea_bot.search.collapse import word_set
 from korea_bot.search.features import candidate_features, sentence_features
 from korea_bot.search.terms import Concept, Coverage
@@ -43,15 +44,16 @@ def test_query_terms_are_the_tokens_bm25s_makes(text: str) -> None:
 
 @pytest.mark.parametrize("kept", [True, False])
 def test_sentence_vectors_are_the_index_own(fake_service: Service, monkeypatch: pytest.MonkeyPatch, kept: bool) -> None:
-    """The float32 copy (small index) and the float16 table (large) widen exactly as sentence_vectors_of does."""
+    """The float32 copy (small index) and the float16 table (large) widen exactly as a plain float32 conversion does."""
     if not kept:
-        monkeypatch.setattr(scoring, "FLOAT32_SENTENCES_MAX_BYTES", 0)
+        monkeypatch.setattr(load, "FLOAT32_SENTENCES_MAX_BYTES", 0)
     index = fake_service.index
     index.sentence_vectors = index.sentence_vectors.astype(np.float16)  # the stored layout, whatever the fake wrote
     index.derived.pop("sentence_vectors_f32", None)
     rows = np.asarray([0, 3, 4, len(index.chunks) - 1], dtype=np.int64)
-    want, want_offsets = index.sentence_vectors_of(rows)
-    got, offsets = scoring.sentence_vectors(index, rows)
+    flat, want_offsets = sentence_rows(index.sentence_start, rows)
+    want = np.asarray(index.sentence_vectors[flat], dtype=np.float32)
+    got, offsets = index.sentence_vectors_of(rows)
     assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))
     assert np.array_equal(offsets, want_offsets)
     assert (index.derived["sentence_vectors_f32"] is False) is not kept

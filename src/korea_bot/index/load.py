@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,16 @@ log = logging.getLogger(__name__)
 RETRIES = 3  # a build may switch versions while we load; give up after this many switches
 
 
+# Up to this many bytes of float32, a loaded index keeps its sentence vectors widened from float16 (sentence_vectors_of).
+FLOAT32_SENTENCES_MAX_BYTES = 64 << 20
+
+
+@lru_cache(maxsize=1)
+def _half_table() -> np.ndarray:
+    """The float32 value of every float16 bit pattern."""
+    return np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+
+
 @dataclass
 class LoadedIndex:
     """One whole, verified index version held in memory (vectors memory-mapped read-only)."""
@@ -54,9 +65,23 @@ class LoadedIndex:
         return str(self.manifest["version"])
 
     def sentence_vectors_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The float32 sentence vectors of the given passages, flat, and where each passage's run begins."""
+        """The float32 sentence vectors of the given passages, flat, and where each passage's run begins.
+
+        The stored float16 vectors are widened without numpy's value-by-value conversion (~0.5 ms of an answer at 10k
+        passages): up to FLOAT32_SENTENCES_MAX_BYTES the whole matrix is widened once and kept, beyond that a
+        65,536-entry table widens the rows asked for (the same values either way).
+        """
         flat, offsets = sentence_rows(self.sentence_start, rows)
-        return np.asarray(self.sentence_vectors[flat], dtype=np.float32), offsets
+        stored = self.sentence_vectors
+        if stored.dtype != np.float16:
+            return np.asarray(stored[flat], dtype=np.float32), offsets
+        wide = self.derived.get("sentence_vectors_f32")
+        if wide is None:
+            small = stored.size * 4 <= FLOAT32_SENTENCES_MAX_BYTES
+            wide = self.derived["sentence_vectors_f32"] = np.asarray(stored, np.float32) if small else False
+        if wide is not False:
+            return wide.take(flat, axis=0), offsets
+        return _half_table().take(np.asarray(stored).view(np.uint16).take(flat, axis=0)), offsets
 
     def collections(self) -> dict[str, np.ndarray]:
         """The passage rows of each collection (top-level folder of the sources), computed once."""

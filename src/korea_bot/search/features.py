@@ -15,7 +15,7 @@ from .aliases import Expansion
 from .highlight import word_bonus_scores
 from .qtype import QTYPES, has_answer_type, question_type
 from .question import Query
-from .scoring import Scored, sentence_vectors
+from .scoring import Scored
 
 T = TypeVar("T")
 TOP = 40  # candidates (by fused score) the learned stage looks at; the rest keep their fused order below them
@@ -213,7 +213,7 @@ def _per_passage(
 
 def _sentence_cos(index: LoadedIndex, rows: np.ndarray, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Closest-sentence cosine of each passage to the question as typed, and to its rewritten form."""
-    flat, offsets = sentence_vectors(index, rows)
+    flat, offsets = index.sentence_vectors_of(rows)
     sims = flat @ vecs.astype(np.float32).T
     best = np.maximum.reduceat(sims, offsets, axis=0)
     return best[:, 0], best[:, -1]
@@ -237,7 +237,7 @@ def sentence_features(
 ) -> np.ndarray:
     """One feature row per sentence of passage `row` (see SENTENCE_NAMES), for choosing the highlight."""
     chunk = index.chunks[row]
-    vecs, _offsets = sentence_vectors(index, np.asarray([row], dtype=np.int64))
+    vecs, _offsets = index.sentence_vectors_of(np.asarray([row], dtype=np.int64))
     sims = vecs @ query.vectors.astype(np.float32).T  # (sentences, forms of the question)
     best = sims.max(axis=1)
     _window, sentence_sets = sentence_terms(index, row)

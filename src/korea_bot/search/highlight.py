@@ -9,7 +9,6 @@ import numpy as np
 from ..index import LoadedIndex
 from ..models import Chunk, Span
 from .collapse import word_set
-from .scoring import sentence_vectors
 
 _TOKEN = re.compile(r"\w+", re.U)
 WORD_BONUS = 0.3  # a sentence holding all the question's words gains this much cosine (a third of a typical gap)
@@ -18,7 +17,7 @@ MIN_WORD_CHARS = 4  # shorter words ("the", "was", "how") say little about which
 
 def highlight(index: LoadedIndex, row: int, vector: np.ndarray, question: str) -> Span:
     """The sentence of passage `row` closest to the question, from its stored sentence vectors (no learned stage)."""
-    vecs, _offsets = sentence_vectors(index, np.asarray([row], dtype=np.int64))
+    vecs, _offsets = index.sentence_vectors_of(np.asarray([row], dtype=np.int64))
     return best_sentence(index.chunks[row], vecs @ vector, question)
 
 

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from ..index import LoadedIndex
-from ..index.layout import sentence_rows
 from .candidates import Candidates
-
-# The sentence vectors are stored as float16 and every answer widens a few hundred of them to float32 (numpy does it
-# one value at a time: ~0.5 ms of an answer at 10k passages). Up to this many bytes of float32, the whole matrix is
-# widened once and kept; beyond, a 65,536-entry table widens the rows needed (exact either way).
-FLOAT32_SENTENCES_MAX_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +32,7 @@ def closest_sentence(index: LoadedIndex, rows: np.ndarray, vectors: np.ndarray) 
     dilutes the cosine; the contextual sentence vectors stored with the index score the sentence that matches.
     `vectors` holds one or more forms of the question (as typed, alias-rewritten): a sentence counts its best match.
     """
-    vecs, offsets = sentence_vectors(index, rows)
+    vecs, offsets = index.sentence_vectors_of(rows)
     sims = (vecs @ np.atleast_2d(vectors).astype(np.float32).T).max(axis=1)
     if not len(rows):
         return sims, np.zeros(0, np.int64)
@@ -64,23 +57,3 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, weight: float) -> tuple[np.ndar
     fused = weight * dense + (1.0 - weight) * kw_norm * max(float(dense.max()), 0.0)
     return fused, kw_norm
 
-
-def sentence_vectors(index: LoadedIndex, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`index.sentence_vectors_of(rows)`, the same float32 values, without widening float16 one value at a time."""
-    stored = index.sentence_vectors
-    if type(index).sentence_vectors_of is not LoadedIndex.sentence_vectors_of or stored.dtype != np.float16:
-        return index.sentence_vectors_of(rows)  # another store (Milvus) or layout: its own way
-    flat, offsets = sentence_rows(index.sentence_start, rows)
-    wide = index.derived.get("sentence_vectors_f32")
-    if wide is None:
-        small = stored.size * 4 <= FLOAT32_SENTENCES_MAX_BYTES
-        wide = index.derived["sentence_vectors_f32"] = np.asarray(stored, np.float32) if small else False
-    if wide is not False:
-        return wide.take(flat, axis=0), offsets
-    return _half_table().take(np.asarray(stored).view(np.uint16).take(flat, axis=0)), offsets
-
-
-@lru_cache(maxsize=1)
-def _half_table() -> np.ndarray:
-    """The float32 value of every float16 bit pattern."""
-    return np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
