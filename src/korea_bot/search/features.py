@@ -183,13 +183,11 @@ def _per_passage(
         best_by_doc[src] = max(best_by_doc.get(src, -1.0), d)
     values: list[tuple] = []
     titles: dict[str, float] = {}
-    known = index.derived.setdefault("sentence_terms", {})
-    typed = index.derived.setdefault("answer_types", {})
     for row, best, src in zip(rows, bests, sources, strict=True):
         chunk = chunks[row]
-        window, sentences = known.get(row) or sentence_terms(index, row)
+        window, sentences = sentence_terms(index, row)
         s, e = chunk.sentences[best]
-        in_window, in_sentences = typed.get((row, qtype)) or answer_types(index, row, qtype)
+        in_window, in_sentences = answer_types(index, row, qtype)
         if src not in titles:
             titles[src] = cover.of(title_terms(index, src))[0]
         n = len(chunk.sentences)
