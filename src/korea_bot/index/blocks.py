@@ -48,6 +48,7 @@ class Block:
     spans: list[tuple[int, int]]  # character ranges inside text: the title first (when titled), then the sentences
     sentences: list[tuple[int, int]]  # the sentences' (start, end) in the document, in span order after the title
     titled: bool  # whether spans[0] is the title
+    costs: list[int]  # each sentence's estimated word pieces (estimate_tokens), its weight in a window vector
 
 
 def unique_sentences(chunks: Sequence[Chunk]) -> list[tuple[int, int]]:
@@ -67,6 +68,7 @@ def pack(text: str, title: str, sentences: Sequence[tuple[int, int]], limit: int
     budget = limit - SPECIAL_TOKENS - estimate_tokens(head)
     blocks: list[Block] = []
     group: list[tuple[int, int]] = []
+    costs: list[int] = []
     used = 0
     for start, end in sentences:
         cost = estimate_tokens(text[start:end])
@@ -74,15 +76,16 @@ def pack(text: str, title: str, sentences: Sequence[tuple[int, int]], limit: int
             gap = text[group[-1][1] : start]
             extra = cost + estimate_tokens(gap)
             if gap.strip() or gap.count("\n") > 1 or used + extra > budget:  # a block stays inside one run
-                blocks.append(_block(text, title, group))
-                group, used = [], 0
+                blocks.append(_block(text, title, group, costs))
+                group, costs, used = [], [], 0
             else:
                 group.append((start, end))
+                costs.append(cost)
                 used += extra
                 continue
-        group, used = [(start, end)], cost
+        group, costs, used = [(start, end)], [cost], cost
     if group:
-        blocks.append(_block(text, title, group))
+        blocks.append(_block(text, title, group, costs))
     return blocks
 
 
@@ -95,7 +98,7 @@ def short_title(title: str, limit: int | None = None) -> str:
     return title[: cut if cut > 0 else limit].rstrip()
 
 
-def _block(text: str, title: str, group: list[tuple[int, int]]) -> Block:
+def _block(text: str, title: str, group: list[tuple[int, int]], costs: list[int]) -> Block:
     """The block of consecutive document sentences `group`, prefixed with the title as every passage is."""
     body = text[group[0][0] : group[-1][1]]
     full = embed_text(title, body)
@@ -104,7 +107,7 @@ def _block(text: str, title: str, group: list[tuple[int, int]]) -> Block:
     titled = bool(title)
     if titled:
         spans.insert(0, (0, len(title)))
-    return Block(text=full, spans=spans, sentences=list(group), titled=titled)
+    return Block(text=full, spans=spans, sentences=list(group), titled=titled, costs=list(costs))
 
 
 def window_vectors(

@@ -150,15 +150,16 @@ def _embedded_windows(
     for doc, chunks, doc_blocks in fresh:
         sentence_vecs: dict[tuple[int, int], np.ndarray] = {}
         titles: dict[tuple[int, int], np.ndarray] = {}
+        weights: dict[tuple[int, int], float] = {}
         for block in doc_blocks:
             title = pooled[row] if block.titled else None
             row += block.titled
-            for s in block.sentences:
+            for s, cost in zip(block.sentences, block.costs, strict=True):
                 sentence_vecs[s] = pooled[row]
+                weights[s] = float(cost)
                 if title is not None:
                     titles[s] = title
                 row += 1
-        weights = {s: float(estimate_tokens(doc.text[s[0] : s[1]])) for s in sentence_vecs}
         title_weight = TITLE_WEIGHT * estimate_tokens(short_title(doc.title))
         windows = window_vectors(chunks, sentence_vecs, weights, titles, title_weight)
         per_passage = [sentence_vecs[s] for c in chunks for s in c.sentences]

@@ -29,9 +29,10 @@ def _segmenter():  # type: ignore[no-untyped-def]
     """The pysbd English sentence segmenter (built once, lazily)."""
     import pysbd
 
-    from .pattern_cache import install
+    from . import pattern_cache, pysbd_fast
 
-    install()
+    pattern_cache.install()
+    pysbd_fast.install()
     return pysbd.Segmenter(language="en", clean=False)
 
 

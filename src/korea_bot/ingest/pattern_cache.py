@@ -27,7 +27,7 @@ def _compile(pattern: str | bytes, flags: int) -> re.Pattern[Any]:
     return re.compile(pattern, flags)
 
 
-def _pattern(pattern: Any, flags: int) -> re.Pattern[Any]:
+def compiled(pattern: Any, flags: int) -> re.Pattern[Any]:
     """The compiled pattern for a string or an already compiled pattern."""
     if isinstance(pattern, re.Pattern):
         return pattern
@@ -43,39 +43,39 @@ class CachedRe:
 
     def compile(self, pattern: Any, flags: int = 0) -> re.Pattern[Any]:
         """re.compile through the cache."""
-        return _pattern(pattern, flags)
+        return compiled(pattern, flags)
 
     def sub(self, pattern: Any, repl: Any, string: str, count: int = 0, flags: int = 0) -> str:
         """re.sub through the cache."""
-        return _pattern(pattern, flags).sub(repl, string, count)
+        return compiled(pattern, flags).sub(repl, string, count)
 
     def subn(self, pattern: Any, repl: Any, string: str, count: int = 0, flags: int = 0) -> tuple[str, int]:
         """re.subn through the cache."""
-        return _pattern(pattern, flags).subn(repl, string, count)
+        return compiled(pattern, flags).subn(repl, string, count)
 
     def search(self, pattern: Any, string: str, flags: int = 0) -> re.Match[str] | None:
         """re.search through the cache."""
-        return _pattern(pattern, flags).search(string)
+        return compiled(pattern, flags).search(string)
 
     def match(self, pattern: Any, string: str, flags: int = 0) -> re.Match[str] | None:
         """re.match through the cache."""
-        return _pattern(pattern, flags).match(string)
+        return compiled(pattern, flags).match(string)
 
     def fullmatch(self, pattern: Any, string: str, flags: int = 0) -> re.Match[str] | None:
         """re.fullmatch through the cache."""
-        return _pattern(pattern, flags).fullmatch(string)
+        return compiled(pattern, flags).fullmatch(string)
 
     def findall(self, pattern: Any, string: str, flags: int = 0) -> list[Any]:
         """re.findall through the cache."""
-        return _pattern(pattern, flags).findall(string)
+        return compiled(pattern, flags).findall(string)
 
     def finditer(self, pattern: Any, string: str, flags: int = 0) -> Any:
         """re.finditer through the cache."""
-        return _pattern(pattern, flags).finditer(string)
+        return compiled(pattern, flags).finditer(string)
 
     def split(self, pattern: Any, string: str, maxsplit: int = 0, flags: int = 0) -> list[Any]:
         """re.split through the cache."""
-        return _pattern(pattern, flags).split(string, maxsplit)
+        return compiled(pattern, flags).split(string, maxsplit)
 
 
 def install() -> None:
