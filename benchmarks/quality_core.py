@@ -14,6 +14,7 @@ from peer import LangChainPeer
 
 from korea_bot.config import load_settings
 from korea_bot.embedding import Embedder
+from korea_bot.embedding.base import Done
 from korea_bot.evaluation import EvalSet, evaluate, load_eval, materialize
 from korea_bot.index import index_params
 from korea_bot.models import Chunk
@@ -71,10 +72,10 @@ class CachingEmbedder:
         return self.inner.embed(texts, batch_size, progress)
 
     def embed_passages(
-        self, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 64
+        self, texts: list[str], spans: list[list[tuple[int, int]]], batch_size: int = 64, done: Done | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Passage and sentence vectors, straight from the inner embedder."""
-        return self.inner.embed_passages(texts, spans, batch_size)
+        return self.inner.embed_passages(texts, spans, batch_size, done)
 
 
 def sync_tree(files: list[Path], base: Path, target: Path) -> None:

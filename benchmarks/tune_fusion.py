@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from korea_bot.config import load_settings
+from korea_bot.embedding.base import Done
 from korea_bot.evaluation import doc_file, evaluate, load_eval
 from korea_bot.service import Service
 
@@ -34,9 +35,11 @@ class CachedEmbedder:
                 self.cache[t] = v
         return np.stack([self.cache[t] for t in texts])
 
-    def embed_passages(self, texts: list[str], spans: list, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    def embed_passages(
+        self, texts: list[str], spans: list, batch_size: int = 64, done: Done | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Passage and sentence vectors, straight from the inner embedder."""
-        return self.inner.embed_passages(texts, spans, batch_size)
+        return self.inner.embed_passages(texts, spans, batch_size, done)
 
 
 def main() -> None:

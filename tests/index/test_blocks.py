@@ -11,6 +11,7 @@ from helpers.corpora import make_corpus, sentence
 
 from korea_bot.embedding import HashEmbedder
 from korea_bot.embedding.base import Spans
+from korea_bot.index import build as build_module
 from korea_bot.index import build_index, load_index
 from korea_bot.index.blocks import (
     MAX_TITLE_CHARS,
@@ -34,10 +35,10 @@ class CountingEmbedder(HashEmbedder):
         super().__init__(dim)
         self.seen: list[tuple[str, Spans]] = []
 
-    def embed_passages(self, texts: list[str], spans: list[Spans], batch_size: int = 64):  # type: ignore[no-untyped-def]
+    def embed_passages(self, texts: list[str], spans: list[Spans], batch_size: int = 64, done=None):  # type: ignore[no-untyped-def]
         """Record, then hash as the parent does."""
         self.seen.extend(zip(texts, spans, strict=True))
-        return super().embed_passages(texts, spans, batch_size)
+        return super().embed_passages(texts, spans, batch_size, done)
 
 
 def _long_paragraphs(root: Path, n_files: int = 4) -> dict[str, str]:
@@ -128,6 +129,28 @@ def test_window_vectors_are_unit_combinations_of_their_sentences(tmp_path: Path)
         combined = weights @ vecs + estimate_tokens(doc.title) * ref.embed([doc.title])[0]  # a short title: whole
         expected = combined / np.linalg.norm(combined)
         assert np.allclose(loaded.vectors[row], expected, atol=1e-5)
+
+
+def test_blocks_embedded_in_groups_longest_first_land_in_their_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = tmp_path / "sources"
+    make_corpus(sources, n_files=3, paragraphs=5)
+    build_index(sources, tmp_path / "whole", HashEmbedder(64))
+    monkeypatch.setattr(build_module, "GROUP_BLOCKS", 4)
+    embedder, steps = CountingEmbedder(), []
+    report = build_index(
+        sources, tmp_path / "groups", embedder, progress=lambda done, total: steps.append((done, total))
+    )
+    whole, groups = load_index(tmp_path / "whole"), load_index(tmp_path / "groups")
+    assert np.array_equal(whole.vectors, groups.vectors)
+    assert np.array_equal(whole.sentence_vectors, groups.sentence_vectors)
+    assert embedder.calls >= 3  # more blocks than 2 groups of 4
+    costs = [estimate_tokens(text) for text, _ in embedder.seen]
+    assert costs == sorted(costs, reverse=True)  # longest first, across the groups
+    dones = [d for d, _ in steps]
+    assert dones == sorted(dones) and steps[0] == (0, report.passages) and steps[-1] == (report.passages,) * 2
+    assert len(set(dones)) > 3  # the bar moves within the build
 
 
 def test_incremental_build_sends_only_the_changed_file(tmp_path: Path) -> None:

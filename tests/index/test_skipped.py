@@ -25,10 +25,10 @@ class CountingEmbedder(HashEmbedder):
         super().__init__(dim)
         self.embedded = 0
 
-    def embed_passages(self, texts, spans, batch_size=64):  # type: ignore[no-untyped-def]
+    def embed_passages(self, texts, spans, batch_size=64, done=None):  # type: ignore[no-untyped-def]
         """Count, then embed."""
         self.embedded += len(texts)
-        return super().embed_passages(texts, spans, batch_size=batch_size)
+        return super().embed_passages(texts, spans, batch_size=batch_size, done=done)
 
 
 def test_every_good_file_is_indexed_and_every_bad_one_named(tmp_path: Path) -> None:

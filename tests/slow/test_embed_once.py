@@ -28,10 +28,10 @@ class Recording:
         """Pass through."""
         return self.inner.embed(texts, batch_size, progress)
 
-    def embed_passages(self, texts: list[str], spans: list[Spans], batch_size: int = 64):  # type: ignore[no-untyped-def]
+    def embed_passages(self, texts: list[str], spans: list[Spans], batch_size: int = 64, done=None):  # type: ignore[no-untyped-def]
         """Record, then pass through."""
         self.texts.extend(texts)
-        return self.inner.embed_passages(texts, spans, batch_size)
+        return self.inner.embed_passages(texts, spans, batch_size, done)
 
 
 @pytest.mark.slow

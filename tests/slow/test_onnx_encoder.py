@@ -59,8 +59,10 @@ def test_onnx_and_torch_vectors_agree_to_1e_5(onnx_embedder: OnnxEmbedder, torch
     ours, ref = onnx_embedder.embed(TEXTS, batch_size=4), torch_embedder.embed(TEXTS, batch_size=4)
     assert ours.shape == ref.shape == (len(TEXTS), 384)
     assert np.abs(ours - ref).max() < 1e-5
-    vecs, parts = onnx_embedder.embed_passages(TEXTS, SPANS, batch_size=4)
-    ref_vecs, ref_parts = torch_embedder.embed_passages(TEXTS, SPANS, batch_size=4)
+    reported: dict[str, list[int]] = {"onnx": [], "torch": []}
+    vecs, parts = onnx_embedder.embed_passages(TEXTS, SPANS, batch_size=4, done=reported["onnx"].append)
+    ref_vecs, ref_parts = torch_embedder.embed_passages(TEXTS, SPANS, batch_size=4, done=reported["torch"].append)
+    assert reported == {"onnx": [4, 2], "torch": [6]}  # a build's progress: texts finished, batch by batch
     assert parts.shape == ref_parts.shape == (sum(map(len, SPANS)), 384)
     assert np.abs(vecs - ref_vecs).max() < 1e-5 and np.abs(parts - ref_parts).max() < 1e-5
     assert np.abs(vecs - ours).max() < 1e-5  # the passage vector is the plain vector

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 Spans = list[tuple[int, int]]  # character ranges (sentences) inside one text
+Done = Callable[[int], None]  # told how many more texts are embedded (a build's progress)
 
 
 class Embedder(Protocol):
@@ -20,9 +22,10 @@ class Embedder(Protocol):
         ...
 
     def embed_passages(
-        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64, done: Done | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Unit vectors of the texts, and of each span of each text (in order): one (n, dim), one (sum spans, dim)."""
+        """Unit vectors of the texts, and of each span of each text (in order): one (n, dim), one (sum spans, dim);
+        `done(k)` is called as each k more texts are embedded (k summing to len(texts))."""
         ...
 
 

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from .base import Spans, normalise
+from .base import Done, Spans, normalise
 
 _WORD = re.compile(r"\w+", re.U)
 
@@ -29,13 +29,16 @@ class HashEmbedder:
         return self._hash(texts)
 
     def embed_passages(
-        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64, done: Done | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The texts' vectors, and each span hashed on its own (counted as one call of len(texts) texts)."""
         self.calls += 1
         self.texts_embedded += len(texts)
         pieces = [text[s:e] for text, ranges in zip(texts, spans, strict=True) for s, e in ranges]
-        return self._hash(texts), self._hash(pieces)
+        out = self._hash(texts), self._hash(pieces)
+        if done and texts:
+            done(len(texts))
+        return out
 
     def _hash(self, texts: list[str]) -> np.ndarray:
         """The hashing itself."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import EmbedderError
-from .base import Spans, normalise, pool_spans
+from .base import Done, Spans, normalise, pool_spans
 from .onnx_files import onnx_file, read_meta
 
 log = logging.getLogger(__name__)
@@ -86,14 +86,16 @@ class OnnxEmbedder:
         return normalise(out)
 
     def embed_passages(
-        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64, done: Done | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """One forward pass per text: its mean-pooled vector, and each span's mean of the token vectors in it."""
         vecs = np.zeros((len(texts), self.dim), dtype=np.float32)
         parts: list[list[np.ndarray]] = [[] for _ in texts]
-        for index, tokens, offsets, vec in self._rows(texts, batch_size):
+        for count, (index, tokens, offsets, vec) in enumerate(self._rows(texts, batch_size), 1):
             vecs[index] = vec
             parts[index] = pool_spans(tokens, offsets, spans[index], vec)
+            if done and (count % batch_size == 0 or count == len(texts)):
+                done(batch_size if count % batch_size == 0 else count % batch_size)
         flat = [part for row in parts for part in row]
         return normalise(vecs), normalise(np.stack(flat) if flat else np.zeros((0, self.dim), dtype=np.float32))
 

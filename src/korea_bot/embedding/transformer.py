@@ -13,10 +13,11 @@ import numpy as np
 
 from ..config import DEFAULT_MODEL
 from ..errors import EmbedderError
-from .base import Spans, normalise, pool_spans
+from .base import Done, Spans, normalise, pool_spans
 
 log = logging.getLogger(__name__)
 SMALL_BATCH = 16  # a question: encoded on one torch thread
+SLICE = 512  # texts per encode call of embed_passages (a build's progress step; token vectors held meanwhile)
 
 
 class SentenceTransformerEmbedder:
@@ -64,12 +65,30 @@ class SentenceTransformerEmbedder:
         return normalise(np.asarray(vecs, dtype=np.float32))
 
     def embed_passages(
-        self, texts: list[str], spans: list[Spans], batch_size: int = 64
+        self, texts: list[str], spans: list[Spans], batch_size: int = 64, done: Done | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """One forward pass per text: the model's own vector, and each span's mean of the contextual token vectors."""
+        """One forward pass per text: the model's own vector, and each span's mean of the contextual token vectors
+        (SLICE texts at a time: their token vectors are held until pooled)."""
         if not texts:
             empty = np.zeros((0, self.dim), dtype=np.float32)
             return empty, empty
+        vecs: list[np.ndarray] = []
+        parts: list[np.ndarray] = []
+        differ = 0
+        for start in range(0, len(texts), SLICE):
+            differ += self._embed_slice(texts[start : start + SLICE], spans[start : start + SLICE], batch_size, vecs, parts)
+            if done:
+                done(len(texts[start : start + SLICE]))
+        if differ:
+            log.warning(
+                "%d passages tokenised differently than encoded; their sentences get the passage's vector", differ
+            )
+        return normalise(np.stack(vecs)), normalise(np.stack(parts) if parts else np.zeros((0, self.dim)))
+
+    def _embed_slice(
+        self, texts: list[str], spans: list[Spans], batch_size: int, vecs: list[np.ndarray], parts: list[np.ndarray]
+    ) -> int:
+        """Append the texts' vectors to vecs and their spans' to parts; the number tokenised unlike encoded."""
         with self._lock:
             outputs = self.model.encode(
                 texts, batch_size=batch_size, output_value=None, normalize_embeddings=True, show_progress_bar=False
@@ -82,7 +101,7 @@ class SentenceTransformerEmbedder:
             except Exception as exc:  # any tokenizer without offsets
                 log.warning("no token offsets from %s (%s); sentences get their passage's vector", self.name, exc)
                 offsets = [None] * len(texts)
-        vecs, parts, differ = [], [], 0
+        differ = 0
         for out, offs, ranges in zip(outputs, offsets, spans, strict=True):
             vec = out["sentence_embedding"].float().cpu().numpy()
             real = int(out["attention_mask"].sum()) if "attention_mask" in out else -1
@@ -93,11 +112,7 @@ class SentenceTransformerEmbedder:
                 tokens = out["token_embeddings"][:real].float().cpu().numpy()
                 parts.extend(pool_spans(tokens, np.asarray(offs[1], dtype=np.int64).reshape(-1, 2), ranges, vec))
             vecs.append(vec)
-        if differ:
-            log.warning(
-                "%d passages tokenised differently than encoded; their sentences get the passage's vector", differ
-            )
-        return normalise(np.stack(vecs)), normalise(np.stack(parts) if parts else np.zeros((0, self.dim)))
+        return differ
 
 
 def resolve_model_path(name: str) -> str:
