@@ -98,3 +98,27 @@ def test_features_are_the_same_whatever_the_caches_hold(fake_service: Service) -
     for question in QUESTIONS[::-1] + QUESTIONS:
         for got, want in zip(features(question), first[question], strict=True):
             assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_memos_stay_bounded_and_answers_do_not_change(fake_service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With memos of 5 entries (emptied again and again), every question gets the same features; no memo grows past
+    its bound."""
+    index = fake_service.index
+
+    def features(question: str) -> list[np.ndarray]:
+        """The candidates' feature matrix and positions of a question."""
+        query = fake_service.query(question)
+        found = candidate_features(index, query, fake_service.retriever.score(index, query))
+        return [found.features, found.positions]
+
+    index.derived.clear()
+    unbounded = {q: features(q) for q in QUESTIONS}
+    assert max(len(m) for m in index.derived.values() if isinstance(m, load.BoundedMemo)) > 5
+    monkeypatch.setattr(load, "MEMO_ENTRIES", 5)
+    index.derived.clear()
+    for question in QUESTIONS + QUESTIONS[::-1]:
+        for got, want in zip(features(question), unbounded[question], strict=True):
+            assert np.array_equal(got, want)
+    memos = [m for m in index.derived.values() if isinstance(m, load.BoundedMemo)]
+    assert len(memos) >= 3 and all(0 < len(m) <= 5 for m in memos)
+    assert index.memo("sentence_terms") is index.memo("sentence_terms")

@@ -35,12 +35,28 @@ RETRIES = 3  # a build may switch versions while we load; give up after this man
 
 # Up to this many bytes of float32, a loaded index keeps its sentence vectors widened from float16 (sentence_vectors_of).
 FLOAT32_SENTENCES_MAX_BYTES = 64 << 20
+MEMO_ENTRIES = 50_000  # per memo: ~3 KB an entry at most, and more than the bundled corpus' sentences
 
 
 @lru_cache(maxsize=1)
 def _half_table() -> np.ndarray:
     """The float32 value of every float16 bit pattern."""
     return np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+
+
+class BoundedMemo(dict):
+    """A dict that empties itself when an insert would take it past `limit` entries (reads cost what a dict's do)."""
+
+    def __init__(self, limit: int) -> None:
+        """An empty memo of at most `limit` entries."""
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: object, value: object) -> None:
+        """Insert, first emptying the memo when it is full."""
+        if len(self) >= self.limit and key not in self:
+            self.clear()
+        super().__setitem__(key, value)
 
 
 @dataclass
@@ -82,6 +98,14 @@ class LoadedIndex:
         if wide is not False:
             return wide.take(flat, axis=0), offsets
         return _half_table().take(np.asarray(stored).view(np.uint16).take(flat, axis=0)), offsets
+
+    def memo(self, name: str) -> dict:
+        """A per-passage or per-sentence lookup kept for the life of this version, emptied at MEMO_ENTRIES entries
+        (a long-running bot over a big index would otherwise keep one entry for every passage it ever scored)."""
+        found = self.derived.get(name)
+        if found is None:
+            found = self.derived[name] = BoundedMemo(MEMO_ENTRIES)
+        return found
 
     def collections(self) -> dict[str, np.ndarray]:
         """The passage rows of each collection (top-level folder of the sources), computed once."""

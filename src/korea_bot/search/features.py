@@ -65,7 +65,7 @@ def _question_terms(index: LoadedIndex, query: Query) -> tuple[list[terms.Concep
 
 def sentence_terms(index: LoadedIndex, row: int) -> tuple[set[str], list[set[str]]]:
     """The stemmed tokens of a passage and of each of its sentences (computed once per passage)."""
-    memo = index.derived.setdefault("sentence_terms", {})
+    memo = index.memo("sentence_terms")
     if row not in memo:
         sents = _per_sentence(index, index.chunks[row], "sentence_terms_by_span", terms.text_terms)
         memo[row] = (set().union(*sents), sents)
@@ -74,7 +74,7 @@ def sentence_terms(index: LoadedIndex, row: int) -> tuple[set[str], list[set[str
 
 def answer_types(index: LoadedIndex, row: int, qtype: str) -> tuple[bool, list[bool]]:
     """Whether passage `row`, and each of its sentences, holds the kind of answer `qtype` wants (computed once)."""
-    memo = index.derived.setdefault("answer_types", {})
+    memo = index.memo("answer_types")
     key = (row, qtype)
     if key not in memo:
         chunk = index.chunks[row]
@@ -85,7 +85,7 @@ def answer_types(index: LoadedIndex, row: int, qtype: str) -> tuple[bool, list[b
 
 def _per_sentence(index: LoadedIndex, chunk: Chunk, name: str, compute: Callable[[str], T]) -> list[T]:
     """`compute` of each sentence of a passage, kept per sentence (windows overlap: a sentence is in several)."""
-    memo = index.derived.setdefault(name, {})
+    memo = index.memo(name)
     out = []
     for s, e in chunk.sentences:
         if (chunk.source, s, e) not in memo:
@@ -96,7 +96,7 @@ def _per_sentence(index: LoadedIndex, chunk: Chunk, name: str, compute: Callable
 
 def title_terms(index: LoadedIndex, source: str) -> set[str]:
     """The stemmed tokens of a source's title (computed once per source)."""
-    memo = index.derived.setdefault("title_terms", {})
+    memo = index.memo("title_terms")
     if source not in memo:
         doc = index.documents.get(source)
         memo[source] = terms.text_terms(doc.title if doc else "")
