@@ -154,9 +154,7 @@ def test_the_same_page_read_twice_in_one_process_gives_the_same_text(tmp_path: P
 
 def test_an_html_page_in_its_declared_charset_is_read_and_quoted(tmp_path: Path) -> None:
     """A page saved as windows-1252 (as its <meta> says) reads; a page whose bytes contradict its label is refused."""
-    body = (
-        "<p>Pyongyang \u201ctested\u201d a missile in 2017 \u2013 the Kremlin objected, said the caf\u00e9 owner.</p>"
-    )
+    body = "<p>Pyongyang \u201ctested\u201d a missile in 2017 \u2013 the Kremlin objected, said the caf\u00e9 owner.</p>"
     for label in ("windows-1252", "ISO-8859-1"):
         page = f'<html><head><meta charset="{label}"><title>Notes</title></head><body>{body}</body></html>'
         (tmp_path / "notes.html").write_bytes(page.encode("cp1252"))

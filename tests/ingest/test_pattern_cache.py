@@ -16,7 +16,7 @@ from korea_bot.models import Document
 AWKWARD = (
     "Dr. Kim met Gen. Park at 3 p.m. on Jan. 5 in Seoul, Rep. of Korea. The U.S. envoy, Mr. J. R. Smith Jr., "
     "arrived from Washington, D.C. via Tokyo (approx. 2 hrs. late). Cf. Fig. 3 and pp. 12-14, i.e. the "
-    'appendix; e.g. Sec. 4.2 vs. Art. 7! Did Prof. Lee say "No."? 1. First item. 2. Second item. a) one '
+    "appendix; e.g. Sec. 4.2 vs. Art. 7! Did Prof. Lee say \"No.\"? 1. First item. 2. Second item. a) one "
     "b) two. Sen. O'Neil et al. disagreed... Lt. Col. Choi (Ret.) said: 'It's done.' Inc. and Co. Ltd. too."
 )
 

@@ -50,9 +50,7 @@ def newlines(text: str) -> str:
 
 def decode_html(data: bytes, name: str) -> str:
     """An HTML page's text: UTF-8, or the charset its <meta> declares (decoded strictly, as browsers label it)."""
-    if data.startswith(
-        (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-    ):  # a byte order mark wins over <meta>, as in browsers
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):  # a byte order mark wins over <meta>, as in browsers
         return decode_utf8(data, name)
     declared = _CHARSET.search(data[:4096])
     label = declared.group(1).decode("ascii").lower() if declared else "utf-8"
