@@ -30,7 +30,7 @@ TOKENS += "b The he . ! \n \t"
 
 
 def _texts() -> list[str]:
-    """The bundled article's and two Wikipedia articles' paragraphs, the awkward lines and 300 random token soups."""
+    """The bundled article's and three Wikipedia articles' paragraphs, the awkward lines and 300 random token soups."""
     texts = list(AWKWARD)
     folders = [SEED, SHARED / "corpus" / "wikipedia-korea-2019"]
     for folder in folders:
