@@ -203,7 +203,9 @@ def test_ctrl_c_during_a_build_is_one_line_and_publishes_nothing(tmp_path: Path)
     """Interrupted while its progress lines run, `index` exits 130 with one line; no version, no traceback."""
     import signal
 
-    make_corpus(tmp_path / "s", n_files=300, paragraphs=12)  # a few seconds of sentence splitting
+    # ~10 s of sentence splitting, then 12,000 passages to embed: seconds of work left after the first progress line,
+    # even on a loaded machine where this process reads that line late (300 files left ~1 s once splitting got faster)
+    make_corpus(tmp_path / "s", n_files=1000, paragraphs=12)
     proc = subprocess.Popen(
         [sys.executable, "-m", "korea_bot", "index", "--sources", str(tmp_path / "s"), "--index", str(tmp_path / "i")],
         cwd=tmp_path,
