@@ -76,9 +76,13 @@ class SentenceTransformerEmbedder:
         parts: list[np.ndarray] = []
         differ = 0
         for start in range(0, len(texts), SLICE):
-            differ += self._embed_slice(texts[start : start + SLICE], spans[start : start + SLICE], batch_size, vecs, parts)
+            chosen = texts[start : start + SLICE]
+            slice_vecs, slice_parts, slice_differ = self._embed_slice(chosen, spans[start : start + SLICE], batch_size)
+            vecs += slice_vecs
+            parts += slice_parts
+            differ += slice_differ
             if done:
-                done(len(texts[start : start + SLICE]))
+                done(len(chosen))
         if differ:
             log.warning(
                 "%d passages tokenised differently than encoded; their sentences get the passage's vector", differ
@@ -86,9 +90,9 @@ class SentenceTransformerEmbedder:
         return normalise(np.stack(vecs)), normalise(np.stack(parts) if parts else np.zeros((0, self.dim)))
 
     def _embed_slice(
-        self, texts: list[str], spans: list[Spans], batch_size: int, vecs: list[np.ndarray], parts: list[np.ndarray]
-    ) -> int:
-        """Append the texts' vectors to vecs and their spans' to parts; the number tokenised unlike encoded."""
+        self, texts: list[str], spans: list[Spans], batch_size: int
+    ) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+        """The texts' vectors, their spans' vectors, and how many texts were tokenised unlike they were encoded."""
         with self._lock:
             outputs = self.model.encode(
                 texts, batch_size=batch_size, output_value=None, normalize_embeddings=True, show_progress_bar=False
@@ -101,6 +105,8 @@ class SentenceTransformerEmbedder:
             except Exception as exc:  # any tokenizer without offsets
                 log.warning("no token offsets from %s (%s); sentences get their passage's vector", self.name, exc)
                 offsets = [None] * len(texts)
+        vecs: list[np.ndarray] = []
+        parts: list[np.ndarray] = []
         differ = 0
         for out, offs, ranges in zip(outputs, offsets, spans, strict=True):
             vec = out["sentence_embedding"].float().cpu().numpy()
@@ -112,7 +118,7 @@ class SentenceTransformerEmbedder:
                 tokens = out["token_embeddings"][:real].float().cpu().numpy()
                 parts.extend(pool_spans(tokens, np.asarray(offs[1], dtype=np.int64).reshape(-1, 2), ranges, vec))
             vecs.append(vec)
-        return differ
+        return vecs, parts, differ
 
 
 def resolve_model_path(name: str) -> str:

@@ -13,23 +13,26 @@ _SPACES = re.compile(r"\s*")
 # The only characters re's IGNORECASE matches with an ASCII letter or digit although their lower() differs from it
 # (checked over every code point): dotless i and long s.
 _FOLD = str.maketrans({"ı": "i", "ſ": "s"})
-_plain: dict[int, tuple[frozenset[str], frozenset[int]]] = {}
+_plain: dict[Any, tuple[frozenset[str], frozenset[int]]] = {}  # by pysbd language
 _ORIGINAL: dict[str, Any] = {}  # pysbd's own methods, kept by install()
 
 
-def _plain_abbreviations(abbreviations: list[str]) -> tuple[frozenset[str], frozenset[int]]:
-    """The lowercase ASCII letters-and-digits abbreviations of a list (no regex meaning), and their lengths."""
-    key = id(abbreviations)
-    if key not in _plain:
-        plain = frozenset(a.strip() for a in abbreviations if a.strip().isascii() and a.strip().isalnum())
-        _plain[key] = (frozenset(a for a in plain if a == a.lower()), frozenset(len(a) for a in plain))
-    return _plain[key]
+def _plain_abbreviations(lang: Any) -> tuple[frozenset[str], frozenset[int]]:
+    """The lowercase ASCII letters-and-digits abbreviations of a pysbd language (no regex meaning), and their
+    lengths (worked out once per language)."""
+    if lang not in _plain:
+        plain = frozenset(
+            a.strip() for a in lang.Abbreviation.ABBREVIATIONS if a.strip().isascii() and a.strip().isalnum()
+        )
+        _plain[lang] = (frozenset(a for a in plain if a == a.lower()), frozenset(len(a) for a in plain))
+    return _plain[lang]
 
 
-def dotted_starts(line: str, lengths: frozenset[int]) -> set[str] | None:
+def dotted_starts(line: str, lowered: str, lengths: frozenset[int]) -> set[str] | None:
     """The starts of the line's words that contain a dot, cut one past each abbreviation length and case-folded as
-    re's IGNORECASE compares ASCII; None when lowercasing changes the line's length (then pysbd's path is taken)."""
-    folded = line.lower().translate(_FOLD)
+    re's IGNORECASE compares ASCII (`lowered` is line.lower()); None when lowercasing changes the line's length
+    (then pysbd's path is taken)."""
+    folded = lowered.translate(_FOLD)
     if len(folded) != len(line):
         return None
     return {word[: n + 1] for word in folded.split() if "." in word for n in lengths}
@@ -44,11 +47,10 @@ def search_for_abbreviations_in_string(self: Any, text: str) -> str:
     word of the line followed by a dot changes nothing and is skipped (str.split() splits on exactly re's \\s;
     the replacements change no letter or space, so the line's words stay valid for the whole loop).
     """
-    abbreviations = self.lang.Abbreviation.ABBREVIATIONS
-    plain, lengths = _plain_abbreviations(abbreviations)
+    plain, lengths = _plain_abbreviations(self.lang)
     lowered = text.lower()
-    starts = dotted_starts(text, lengths)
-    for abbr in abbreviations:
+    starts = dotted_starts(text, lowered, lengths)
+    for abbr in self.lang.Abbreviation.ABBREVIATIONS:
         stripped = abbr.strip()
         if stripped not in lowered:
             continue
